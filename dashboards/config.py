@@ -1,0 +1,106 @@
+"""The dashboard's settings, read once from the environment and validated with clear messages."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from weather.config import ClientConfig
+
+from weather.errors import ConfigError
+
+#: The article's seven California cities.
+DEFAULT_CITIES: tuple[str, ...] = (
+    "San Francisco",
+    "Los Angeles",
+    "Santa Barbara",
+    "Sacramento",
+    "Fresno",
+    "San Diego",
+    "San Luis Obispo",
+)
+DEFAULT_INTERVAL_S = 30.0
+#: Map tile sources by the names ``WEATHER_TILES`` accepts; ``none`` draws no tiles.
+TILES = ("EsriImagery", "OSM", "CartoLight", "none")
+DEFAULT_TILES = "EsriImagery"
+
+
+def default_db_path(environ: Mapping[str, str]) -> str:
+    """Return the per-user history database, under ``$XDG_DATA_HOME`` or ``~/.local/share``."""
+    data_home = environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return str(Path(data_home) / "weather-dashboard" / "history.sqlite3")
+
+
+@dataclass(frozen=True)
+class AppConfig:
+    """Everything the dashboard can be told, with the provider settings in ``client``."""
+
+    client: ClientConfig
+    cities: tuple[str, ...] = DEFAULT_CITIES
+    interval_s: float = DEFAULT_INTERVAL_S
+    db_path: str = ":memory:"
+    tiles: str = DEFAULT_TILES
+
+    @property
+    def units(self) -> str:
+        return self.client.units
+
+    @property
+    def provider(self) -> str:
+        return self.client.provider
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> AppConfig:
+        """Read and validate every setting; raise ``ConfigError`` naming the first bad one."""
+        env = os.environ if environ is None else environ
+        return cls(
+            client=ClientConfig.from_env(env),
+            cities=parse_cities(env.get("WEATHER_CITIES")),
+            interval_s=parse_interval_s(env.get("WEATHER_INTERVAL")),
+            db_path=(env.get("WEATHER_DB") or "").strip() or default_db_path(env),
+            tiles=parse_tiles(env.get("WEATHER_TILES")),
+        )
+
+
+def parse_cities(value: str | None) -> tuple[str, ...]:
+    """Split ``WEATHER_CITIES`` on ``;``, dropping blanks and repeats."""
+    if value is None:
+        return DEFAULT_CITIES
+    cities = tuple(dict.fromkeys(c.strip() for c in value.split(";") if c.strip()))
+    if not cities:
+        raise ConfigError(
+            "WEATHER_CITIES", "no city given; list city names separated by ';', "
+            "e.g. 'San Francisco;Fresno'"
+        )
+    return cities
+
+
+def parse_interval_s(value: str | None) -> float:
+    """Read ``WEATHER_INTERVAL``: seconds between polls, a number greater than zero."""
+    if value is None or not value.strip():
+        return DEFAULT_INTERVAL_S
+    try:
+        interval_s = float(value)
+    except ValueError:
+        interval_s = float("nan")
+    if not interval_s > 0 or interval_s == float("inf"):
+        raise ConfigError(
+            "WEATHER_INTERVAL",
+            f"must be a number of seconds greater than 0, got {value!r}",
+        )
+    return interval_s
+
+
+def parse_tiles(value: str | None) -> str:
+    """Read ``WEATHER_TILES``, case-insensitively, as one of ``TILES``."""
+    if value is None or not value.strip():
+        return DEFAULT_TILES
+    by_lower = {t.lower(): t for t in TILES}
+    try:
+        return by_lower[value.strip().lower()]
+    except KeyError:
+        raise ConfigError(
+            "WEATHER_TILES", f"unknown tiles {value!r}; choose one of: {', '.join(TILES)}"
+        ) from None
