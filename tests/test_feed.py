@@ -1,0 +1,164 @@
+"""The shared feed: polls off the caller's thread, survives every failure, backs off politely."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Sequence
+from datetime import UTC, datetime
+
+from dashboards.feed import WeatherFeed
+from dashboards.history import History
+from tests.served import wait_until
+from weather.errors import AuthError, RateLimitError, UnreachableError
+from weather.models import Observation
+from weather.providers.base import CityResult, Provider
+
+
+class ScriptedProvider(Provider):
+    """A provider whose answers the test decides; it counts calls and their threads."""
+
+    name = "scripted"
+
+    def __init__(self, clock) -> None:
+        self.clock = clock
+        self.calls = 0
+        self.threads: list[int] = []
+        self.fail_with: Exception | None = None
+        self.failing_cities: set[str] = set()
+
+    def current(self, cities: Sequence[str]) -> list[CityResult]:
+        self.calls += 1
+        self.threads.append(threading.get_ident())
+        if self.fail_with is not None:
+            raise self.fail_with
+        # Observation time moves with the clock, to the minute, like a provider's data.
+        minute = int(self.clock() // 60) * 60
+        return [
+            UnreachableError("connection refused", city=c) if c in self.failing_cities else
+            Observation(city=c, lat=1.0, lon=2.0, time=datetime.fromtimestamp(minute, UTC),
+                        temperature_c=10.0 + i, humidity_pct=50.0, wind_speed_ms=3.0,
+                        provider=self.name)
+            for i, c in enumerate(cities)
+        ]
+
+
+class Clock:
+    def __init__(self, now: float = 1_764_072_000.0) -> None:
+        self.now = now
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def make_feed(clock: Clock, **params) -> tuple[WeatherFeed, ScriptedProvider]:
+    provider = ScriptedProvider(clock)
+    feed = WeatherFeed(provider, ["A", "B"], History(":memory:"), clock=clock,
+                       interval_s=params.pop("interval_s", 30.0), **params)
+    return feed, provider
+
+
+def test_poll_stores_new_rows_once():
+    """Test that polling unchanged upstream data adds no rows, and new data adds one per city."""
+    clock = Clock()
+    feed, _ = make_feed(clock)
+    assert len(feed.poll_now()) == 2
+    assert len(feed.poll_now()) == 0
+    clock.now += 60
+    assert len(feed.poll_now()) == 2
+    assert len(feed.history) == 4
+
+
+def test_start_polls_on_streamz_thread_not_the_callers():
+    """Test that starting the feed calls no provider on the caller's thread, then polls."""
+    clock = Clock()
+    feed, provider = make_feed(clock, interval_s=0.05)
+    feed.start()
+    try:
+        assert threading.get_ident() not in provider.threads
+        wait_until(lambda: len(feed.history) == 2, timeout_s=10, message="first poll")
+        assert threading.get_ident() not in provider.threads
+    finally:
+        feed.stop()
+
+
+def test_exception_inside_poll_does_not_end_polling(caplog):
+    """Test that an unexpected exception in a poll is logged and the next poll still happens."""
+    clock = Clock()
+    feed, provider = make_feed(clock, interval_s=0.05)
+    provider.fail_with = RuntimeError("boom")
+    feed.start()
+    try:
+        wait_until(lambda: provider.calls >= 3, timeout_s=10, message="three polls")
+        provider.fail_with = None
+        wait_until(lambda: len(feed.history) == 2, timeout_s=10, message="recovery")
+    finally:
+        feed.stop()
+    assert "poll failed unexpectedly" in caplog.text
+
+
+def test_rejected_key_slows_polling_and_recovers_by_itself():
+    """Test that a 401 is reported, polling waits auth_retry_s, and a working key recovers."""
+    clock = Clock()
+    feed, provider = make_feed(clock, auth_retry_s=300)
+    provider.fail_with = AuthError("the OpenWeather API key was rejected")
+    feed.poll_now()
+    assert "key was rejected" in feed.status().error
+    for _ in range(5):  # five ordinary intervals: no call
+        clock.now += 30
+        feed.poll_now()
+    assert provider.calls == 1
+    provider.fail_with = None
+    clock.now += 160  # 310 s after the rejection
+    assert len(feed.poll_now()) == 2
+    assert provider.calls == 2 and feed.status().error is None
+
+
+def test_rate_limit_waits_for_retry_after():
+    """Test that after a 429 no call is made before Retry-After has passed."""
+    clock = Clock()
+    feed, provider = make_feed(clock)
+    provider.fail_with = RateLimitError("too many requests", retry_after_s=90)
+    feed.poll_now()
+    assert feed.status().next_poll_at is None  # not started: no schedule to tell
+    clock.now += 60
+    feed.poll_now()
+    assert provider.calls == 1
+    provider.fail_with = None
+    clock.now += 31
+    feed.poll_now()
+    assert provider.calls == 2
+
+
+def test_outage_keeps_data_marks_stale_and_resumes(caplog):
+    """Test that a city failing for several intervals keeps its rows, goes stale, recovers."""
+    caplog.set_level(logging.WARNING, logger="dashboards.feed")
+    clock = Clock()
+    feed, provider = make_feed(clock)
+    feed.poll_now()
+    provider.failing_cities = {"B"}
+    for _ in range(4):
+        clock.now += 60
+        feed.poll_now()
+    status = {c.city: c for c in feed.status().cities}
+    assert status["B"].error_status == "unreachable" and status["B"].stale
+    assert not status["A"].stale and status["A"].error is None
+    frame = feed.history.frame()
+    assert (frame["city"] == "B").sum() == 1  # no invented rows during the outage
+    assert (frame["city"] == "A").sum() == 5
+    assert caplog.text.count("B: connection refused") == 1  # logged once, not every interval
+    provider.failing_cities = set()
+    clock.now += 60
+    feed.poll_now()
+    assert feed.status().cities[1].error is None and not feed.status().cities[1].stale
+    assert "B recovered" in caplog.text
+
+
+def test_status_summary_reads_like_a_sentence():
+    """Test that the status line names the last poll time and failing cities in words."""
+    clock = Clock()
+    feed, provider = make_feed(clock)
+    provider.failing_cities = {"A"}
+    feed.poll_now()
+    summary = feed.status().summary(now=clock.now)
+    assert summary.startswith("updated ") and "A: unreachable" in summary
