@@ -8,7 +8,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from weather.config import ClientConfig
-
 from weather.errors import ConfigError
 
 #: The article's seven California cities.

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import sqlite3
@@ -171,7 +172,8 @@ class History:
         try:
             cursor = self._db.execute(
                 "SELECT city, time_ms, lat, lon, temperature, humidity, wind_speed, provider "
-                "FROM (SELECT rowid AS r, * FROM observations ORDER BY time_ms DESC, r DESC LIMIT ?) "
+                "FROM (SELECT rowid AS r, * FROM observations "
+                "      ORDER BY time_ms DESC, r DESC LIMIT ?) "
                 "ORDER BY time_ms, r",
                 (self.max_rows,),
             )
@@ -226,10 +228,8 @@ class History:
             log.warning(message)
         self.db_error = f"history not saved: database {what} ({exc})"
         if self._db is not None:
-            try:
+            with contextlib.suppress(sqlite3.Error):
                 self._db.close()
-            except sqlite3.Error:
-                pass
             self._db = None
 
 
