@@ -1,0 +1,387 @@
+"""Serve Panel apps in a subprocess and drive them offline in Chromium (tests, benchmarks)."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_CHROMIUM = "/usr/bin/chromium"  # Debian's package path
+# Everything after --disable-gpu stops Chromium from calling Google's services on its own.
+CHROMIUM_ARGS = (
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+    "--no-proxy-server",
+)
+WEBSOCKET_OPEN = "Websocket connection 0 is now open"  # logged by BokehJS once the session is live
+LOCAL_HOSTS = frozenset({"127.0.0.1", "localhost", "::1", "[::1]"})
+
+
+def free_port() -> int:
+    """Return a TCP port on 127.0.0.1 that is free right now."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def wait_until(
+    fn: Callable[[], Any],
+    timeout_s: float = 10.0,
+    interval_s: float = 0.05,
+    message: str = "condition",
+    page: Any = None,
+) -> None:
+    """Poll `fn` until it returns a truthy value (or None after passing its asserts).
+
+    Pass the Playwright `page` when the condition depends on browser events: the sync API
+    only delivers events while Python is inside a Playwright call, so we wait on the page.
+    """
+    __tracebackhide__ = True
+    deadline = time.monotonic() + timeout_s
+    while True:
+        try:
+            result = fn()
+            if result is None or result:
+                return
+            detail = ""
+        except AssertionError as exc:
+            detail = f": {exc}"
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"timed out after {timeout_s:g} s waiting for {message}{detail}")
+        if page is not None:
+            page.wait_for_timeout(interval_s * 1000)
+        else:
+            time.sleep(interval_s)
+
+
+def _clean_env(env: Mapping[str, str | None] | None) -> dict[str, str]:
+    # Proxies would send our 127.0.0.1 traffic elsewhere; None in `env` removes a variable.
+    merged = {k: v for k, v in os.environ.items() if "proxy" not in k.lower()}
+    for key, value in (env or {}).items():
+        if value is None:
+            merged.pop(key, None)
+        else:
+            merged[key] = value
+    merged["PYTHONUNBUFFERED"] = "1"
+    return merged
+
+
+def http_status(url: str, timeout_s: float = 2.0) -> int | None:
+    """Return the HTTP status of GET `url` without proxies, or None if nothing answers."""
+    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+    try:
+        with opener.open(url, timeout=timeout_s) as response:
+            return response.status
+    except urllib.error.HTTPError as exc:
+        return exc.code
+    except OSError:
+        return None
+
+
+class ServedApp:
+    """`panel serve <target>` on a free 127.0.0.1 port, as a context manager.
+
+    `env` is merged over the current environment (proxy variables dropped); `args` are extra
+    `panel serve` arguments. Output goes to a log file readable with `log_text()`.
+    """
+
+    def __init__(
+        self,
+        target: str | Path,
+        *,
+        env: Mapping[str, str | None] | None = None,
+        args: Sequence[str] = (),
+        app_path: str | None = None,
+        start_timeout_s: float = 60.0,
+        stop_timeout_s: float = 10.0,
+    ) -> None:
+        self.target = Path(target)
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}/{app_path or self.target.stem}"
+        self._env = _clean_env(env)
+        self._args = list(args)
+        self._start_timeout_s = start_timeout_s
+        self._stop_timeout_s = stop_timeout_s
+        self._proc: subprocess.Popen[bytes] | None = None
+        self._pid: int | None = None
+        self._log_dir = tempfile.mkdtemp(prefix="served-app-")
+        self.log_path = Path(self._log_dir) / "panel-serve.log"
+        self._final_log: str | None = None
+
+    @property
+    def pid(self) -> int:
+        """PID of the server process (kept after `stop()` so callers can check it is gone)."""
+        if self._pid is None:
+            raise RuntimeError("the app was never started")
+        return self._pid
+
+    def command(self) -> list[str]:
+        host = f"127.0.0.1:{self.port}"
+        return [
+            sys.executable,
+            "-m",
+            "panel",
+            "serve",
+            str(self.target),
+            "--address",
+            "127.0.0.1",
+            "--port",
+            str(self.port),
+            "--allow-websocket-origin",
+            host,
+            *self._args,
+        ]
+
+    def start(self) -> ServedApp:
+        with open(self.log_path, "wb") as log:
+            self._proc = subprocess.Popen(
+                self.command(),
+                cwd=REPO_ROOT,
+                env=self._env,
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+        self._pid = self._proc.pid
+        try:
+            wait_until(self._ready, self._start_timeout_s, 0.1, f"{self.url} to answer 200")
+        except BaseException as exc:
+            self.stop()
+            raise RuntimeError(f"{exc}\n--- log tail ---\n{self.log_tail()}") from None
+        return self
+
+    def _ready(self) -> bool:
+        if self._proc is not None and self._proc.poll() is not None:
+            raise RuntimeError(f"panel serve exited with code {self._proc.returncode}")
+        return http_status(self.url) == 200
+
+    def alive(self) -> bool:
+        return self._proc is not None and self._proc.poll() is None
+
+    def stop(self) -> None:
+        """Terminate the server by PID, kill it if it lingers, and keep its log text."""
+        proc, self._proc = self._proc, None
+        if proc is not None and proc.poll() is None:
+            proc.send_signal(signal.SIGTERM)
+            try:
+                proc.wait(self._stop_timeout_s)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait(self._stop_timeout_s)
+        if self._final_log is None and self.log_path.exists():
+            self._final_log = self.log_path.read_text(errors="replace")
+            shutil.rmtree(self._log_dir, ignore_errors=True)
+
+    def log_text(self) -> str:
+        if self._final_log is not None:
+            return self._final_log
+        return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
+
+    def log_tail(self, lines: int = 40) -> str:
+        return "\n".join(self.log_text().splitlines()[-lines:])
+
+    def rss_bytes(self) -> int:
+        """Resident memory of the server process (VmRSS)."""
+        for line in Path(f"/proc/{self.pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) * 1024
+        raise RuntimeError("VmRSS missing from /proc status")
+
+    def cpu_seconds(self) -> float:
+        """User + system CPU time used by the server process so far."""
+        stat = Path(f"/proc/{self.pid}/stat").read_text()
+        fields = stat.rsplit(")", 1)[1].split()  # the command name may contain spaces
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+    def __enter__(self) -> ServedApp:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+
+def pid_running(pid: int) -> bool:
+    """Whether a process with this PID exists and is not a zombie."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except FileNotFoundError:
+        return False
+    return stat.rsplit(")", 1)[1].split()[0] != "Z"
+
+
+def chromium_path() -> str | None:
+    """The Chromium to drive: $CHROMIUM, Debian's path, or `chromium` on PATH."""
+    candidates = [os.environ.get("CHROMIUM"), DEFAULT_CHROMIUM, shutil.which("chromium")]
+    return next((c for c in candidates if c and Path(c).is_file()), None)
+
+
+def launch_chromium(playwright: Any, headless: bool = True) -> Any:
+    """Launch headless Chromium that makes no traffic of its own."""
+    executable = chromium_path()
+    if executable is None:
+        raise FileNotFoundError(
+            "Chromium not found: install it (Debian: apt-get install chromium) or set CHROMIUM"
+        )
+    return playwright.chromium.launch(
+        executable_path=executable, headless=headless, args=list(CHROMIUM_ARGS)
+    )
+
+
+def is_local_url(url: str) -> bool:
+    """Whether `url` stays on this machine (no host at all counts as local)."""
+    host = urlsplit(url).hostname
+    return host is None or host in LOCAL_HOSTS
+
+
+@dataclass
+class BlockedRequests:
+    """URLs of outside requests and websockets that were aborted before leaving the browser."""
+
+    urls: list[str] = field(default_factory=list)
+
+    @property
+    def count(self) -> int:
+        return len(self.urls)
+
+    def hosts(self) -> set[str]:
+        return {urlsplit(url).hostname or "" for url in self.urls}
+
+
+def block_outside_hosts(target: Any, blocked: BlockedRequests | None = None) -> BlockedRequests:
+    """Abort every request of a Playwright page or context that is not for this machine."""
+    blocked = blocked if blocked is not None else BlockedRequests()
+
+    def _on_request(route: Any) -> None:
+        blocked.urls.append(route.request.url)
+        route.abort("blockedbyclient")
+
+    def _on_websocket(ws: Any) -> None:
+        blocked.urls.append(ws.url)
+        ws.close()
+
+    outside = lambda url: not is_local_url(url)  # noqa: E731
+    target.route(outside, _on_request)
+    target.route_web_socket(outside, _on_websocket)
+    return blocked
+
+
+@dataclass(frozen=True)
+class WsCounts:
+    """Websocket traffic seen by the browser: frames and payload bytes each way."""
+
+    frames_received: int = 0
+    bytes_received: int = 0
+    frames_sent: int = 0
+    bytes_sent: int = 0
+
+    def __sub__(self, other: WsCounts) -> WsCounts:
+        return WsCounts(
+            self.frames_received - other.frames_received,
+            self.bytes_received - other.bytes_received,
+            self.frames_sent - other.frames_sent,
+            self.bytes_sent - other.bytes_sent,
+        )
+
+
+def _payload_bytes(payload: str | bytes) -> int:
+    return len(payload.encode()) if isinstance(payload, str) else len(payload)
+
+
+class WebsocketMeter:
+    """Count the websocket frames and bytes a page receives and sends.
+
+    Attach before navigating. Take `snapshot()` before an action and `since(snapshot)` after.
+    """
+
+    def __init__(self, page: Any) -> None:
+        self.urls: list[str] = []
+        self._counts = WsCounts()
+        page.on("websocket", self._on_websocket)
+
+    def _on_websocket(self, ws: Any) -> None:
+        self.urls.append(ws.url)
+        ws.on("framereceived", self._on_received)
+        ws.on("framesent", self._on_sent)
+
+    def _on_received(self, payload: str | bytes) -> None:
+        c = self._counts
+        self._counts = WsCounts(
+            c.frames_received + 1,
+            c.bytes_received + _payload_bytes(payload),
+            c.frames_sent,
+            c.bytes_sent,
+        )
+
+    def _on_sent(self, payload: str | bytes) -> None:
+        c = self._counts
+        self._counts = WsCounts(
+            c.frames_received,
+            c.bytes_received,
+            c.frames_sent + 1,
+            c.bytes_sent + _payload_bytes(payload),
+        )
+
+    def snapshot(self) -> WsCounts:
+        return self._counts
+
+    def since(self, before: WsCounts) -> WsCounts:
+        return self._counts - before
+
+
+class AppPage:
+    """A Playwright page plus what it logged: console messages, page errors, websocket traffic."""
+
+    def __init__(self, page: Any) -> None:
+        self.page = page
+        self.console: list[tuple[str, str]] = []  # (type, text)
+        self.errors: list[str] = []
+        self.meter = WebsocketMeter(page)
+        page.on("console", lambda msg: self.console.append((msg.type, msg.text)))
+        page.on("pageerror", lambda err: self.errors.append(str(err)))
+
+    def console_text(self) -> str:
+        return "\n".join(f"{kind}: {text}" for kind, text in self.console)
+
+    def logged(self, text: str) -> bool:
+        return any(text in message for _, message in self.console)
+
+    def wait_until(
+        self,
+        fn: Callable[[], Any],
+        timeout_s: float = 10.0,
+        message: str = "condition",
+        interval_s: float = 0.05,
+    ) -> None:
+        wait_until(fn, timeout_s, interval_s, message, page=self.page)
+
+    def wait_for_console(self, text: str, timeout_s: float = 10.0) -> None:
+        self.wait_until(lambda: self.logged(text), timeout_s, f"console message {text!r}")
+
+
+def open_app_page(context: Any, url: str, timeout_s: float = 30.0) -> AppPage:
+    """Open `url` in a new page and wait until its Bokeh websocket is open."""
+    app = AppPage(context.new_page())
+    app.page.goto(url, wait_until="domcontentloaded", timeout=timeout_s * 1000)
+    try:
+        app.wait_for_console(WEBSOCKET_OPEN, timeout_s)
+    except TimeoutError as exc:
+        raise TimeoutError(f"{exc}\nconsole:\n{app.console_text()}\nerrors: {app.errors}") from None
+    return app
