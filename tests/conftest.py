@@ -1,0 +1,70 @@
+"""Shared fixtures: isolated settings, offline headless Chromium, the fake provider server."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Any
+
+import pytest
+
+from tests.served import BlockedRequests, block_outside_hosts, chromium_path, launch_chromium
+
+if TYPE_CHECKING:
+    from tests.provider_server import ProviderServer
+
+# Settings the app and the benchmark baseline read from the environment.
+ENV_PREFIXES = ("WEATHER_", "OPENWEATHER_", "OPEN_METEO_", "GEOCODING_", "ARTICLE_")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "ui: served app driven in headless Chromium")
+
+
+@pytest.fixture(autouse=True)
+def _isolated_settings(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Start every test without the developer's weather settings (keys, URLs, cities)."""
+    for name in list(os.environ):
+        if name.startswith(ENV_PREFIXES):
+            monkeypatch.delenv(name, raising=False)
+
+
+@pytest.fixture(scope="session")
+def playwright_browser() -> Iterator[Any]:
+    """Headless Chromium for the whole run; a missing Chromium fails, it is part of the suite."""
+    if chromium_path() is None:
+        pytest.fail(
+            "Chromium is required for the ui tests: install it (Debian: apt-get install "
+            "chromium) or point the CHROMIUM environment variable at it",
+            pytrace=False,
+        )
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = launch_chromium(playwright)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def blocked_requests() -> BlockedRequests:
+    """The outside requests `browser_context` aborted during this test."""
+    return BlockedRequests()
+
+
+@pytest.fixture
+def browser_context(playwright_browser: Any, blocked_requests: BlockedRequests) -> Iterator[Any]:
+    """A fresh browser context whose requests to hosts other than this machine are aborted."""
+    context = playwright_browser.new_context()
+    block_outside_hosts(context, blocked_requests)
+    yield context
+    context.close()
+
+
+@pytest.fixture
+def provider_server() -> Iterator[ProviderServer]:
+    """The fake weather providers, running on 127.0.0.1 for this test."""
+    from tests.provider_server import ProviderServer
+
+    with ProviderServer() as server:
+        yield server

@@ -1,0 +1,201 @@
+"""Tests of the serving and browser harness itself, against a tiny throwaway Panel app."""
+
+from __future__ import annotations
+
+import re
+import textwrap
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.served import (
+    ServedApp,
+    WsCounts,
+    is_local_url,
+    open_app_page,
+    pid_running,
+    wait_until,
+)
+
+TINY_APP = textwrap.dedent(
+    """
+    import os
+
+    import panel as pn
+
+    greeting = os.environ.get("HARNESS_GREETING", "unset")
+    proxies = sorted(k for k in os.environ if "proxy" in k.lower())
+    clicks = pn.pane.Markdown("clicks: 0")
+    ticks = pn.pane.Markdown("ticks: 0")
+    button = pn.widgets.Button(name="Click me")
+    state = {"ticks": 0}
+
+
+    def on_click(event):
+        clicks.object = f"clicks: {button.clicks}"
+
+
+    def tick():
+        state["ticks"] += 1
+        ticks.object = f"ticks: {state['ticks']}"
+
+
+    button.on_click(on_click)
+    pn.state.add_periodic_callback(tick, period=200)
+    pn.Column(
+        pn.pane.Markdown(f"greeting: {greeting}; proxies: {proxies or 'none'}"),
+        button,
+        clicks,
+        ticks,
+    ).servable()
+    """
+)
+
+
+@pytest.fixture(scope="module")
+def tiny_app_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("tiny") / "tiny_app.py"
+    path.write_text(TINY_APP)
+    return path
+
+
+@pytest.fixture(scope="module")
+def tiny_app(tiny_app_file: Path) -> Iterator[ServedApp]:
+    # Proxy settings inherited from the environment must not reach the served app.
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("http_proxy", "http://127.0.0.1:9")
+        mp.setenv("HTTPS_PROXY", "http://127.0.0.1:9")
+        app = ServedApp(tiny_app_file, env={"HARNESS_GREETING": "hello"}).start()
+    try:
+        yield app
+    finally:
+        app.stop()
+
+
+def test_wait_until_returns_on_truthy_and_after_passing_asserts() -> None:
+    """Test that wait_until polls a condition until it holds, both styles."""
+    calls = []
+
+    def third_time() -> bool:
+        calls.append(1)
+        return len(calls) >= 3
+
+    wait_until(third_time, timeout_s=2, interval_s=0.01)
+    assert len(calls) == 3
+
+    def asserting() -> None:
+        calls.append(1)
+        assert len(calls) >= 5
+
+    wait_until(asserting, timeout_s=2, interval_s=0.01)
+    assert len(calls) == 5
+
+
+def test_wait_until_times_out_with_message() -> None:
+    """Test that wait_until raises TimeoutError naming what it waited for and the last assert."""
+
+    def never() -> None:
+        assert 1 == 2, "still not equal"
+
+    with pytest.raises(TimeoutError, match=r"the moon.*still not equal"):
+        wait_until(never, timeout_s=0.2, interval_s=0.01, message="the moon")
+
+
+def test_is_local_url() -> None:
+    """Test that only this machine's addresses count as local."""
+    assert is_local_url("http://127.0.0.1:5006/app")
+    assert is_local_url("ws://localhost:1/ws")
+    assert not is_local_url("https://server.arcgisonline.com/tile/1/2/3")
+    assert not is_local_url("http://127.0.0.1.example.invalid/")
+
+
+def test_ws_counts_subtract() -> None:
+    """Test that snapshots of websocket traffic subtract field by field."""
+    assert WsCounts(5, 500, 2, 20) - WsCounts(1, 100, 1, 10) == WsCounts(4, 400, 1, 10)
+
+
+def test_served_app_stop_leaves_no_process(tiny_app_file: Path) -> None:
+    """Test that ServedApp serves, reports memory and CPU, and leaves no process after stop."""
+    app = ServedApp(tiny_app_file)
+    with app:
+        assert app.alive() and pid_running(app.pid)
+        assert app.rss_bytes() > 20 * 2**20  # a Python process with Panel loaded
+        assert app.cpu_seconds() > 0
+        assert app.url.startswith("http://127.0.0.1:") and app.url.endswith("/tiny_app")
+    assert not pid_running(app.pid)
+    assert not app.alive()
+    assert "Bokeh app running at" in app.log_text()
+    app.stop()  # stopping twice is harmless
+
+
+def test_served_app_start_failure_raises_with_log(tiny_app_file: Path) -> None:
+    """Test that a server that exits during start-up raises with its log tail, leaving nothing."""
+    app = ServedApp(tiny_app_file, args=["--no-such-option"])
+    with pytest.raises(RuntimeError, match="exited with code") as excinfo:
+        app.start()
+    assert "--no-such-option" in str(excinfo.value)
+    assert not pid_running(app.pid)
+
+
+@pytest.mark.ui
+def test_click_updates_text_over_websocket(tiny_app: ServedApp, browser_context) -> None:
+    """Test that a click reaches the server and its reply reaches the page, and is metered."""
+    app_page = open_app_page(browser_context, tiny_app.url)
+    page = app_page.page
+    greeting = page.get_by_text("greeting: hello; proxies: none")
+    app_page.wait_until(greeting.is_visible, message="the greeting set through env")
+    before = app_page.meter.snapshot()
+
+    page.get_by_role("button", name="Click me").click()
+    app_page.wait_until(lambda: page.get_by_text("clicks: 1").is_visible(), message="clicks: 1")
+
+    traffic = app_page.meter.since(before)
+    assert traffic.frames_sent >= 1 and traffic.bytes_sent > 0
+    assert traffic.frames_received >= 1 and traffic.bytes_received > 0
+    assert app_page.meter.urls == [tiny_app.url.replace("http", "ws", 1) + "/ws"]
+    assert app_page.errors == []
+
+
+@pytest.mark.ui
+def test_periodic_updates_are_metered(tiny_app: ServedApp, browser_context) -> None:
+    """Test that server-pushed updates arrive and the meter counts their bytes."""
+    app_page = open_app_page(browser_context, tiny_app.url)
+    ticks = app_page.page.get_by_text(re.compile(r"^ticks: \d+$"))
+
+    def tick_count() -> int:
+        return int(ticks.inner_text().split(":")[1]) if ticks.count() else -1
+
+    app_page.wait_until(lambda: tick_count() >= 1, message="a first tick")
+    first, before = tick_count(), app_page.meter.snapshot()
+    app_page.wait_until(lambda: tick_count() >= first + 3, message="three more ticks")
+
+    traffic = app_page.meter.since(before)
+    assert traffic.frames_received >= 3
+    assert traffic.bytes_received > 3 * len("ticks: 0")
+
+
+@pytest.mark.ui
+def test_outside_requests_are_blocked(tiny_app: ServedApp, browser_context, blocked_requests):
+    """Test that fetches and websockets to outside hosts are aborted in the browser and counted."""
+    app_page = open_app_page(browser_context, tiny_app.url)
+    assert blocked_requests.count == 0
+
+    outcome = app_page.page.evaluate(
+        """async () => {
+            try { await fetch("http://example.invalid/probe"); return "answered"; }
+            catch (err) { return "failed"; }
+        }"""
+    )
+    assert outcome == "failed"
+    assert blocked_requests.urls == ["http://example.invalid/probe"]
+
+    closed = app_page.page.evaluate(
+        """() => new Promise(resolve => {
+            const ws = new WebSocket("ws://example.invalid/socket");
+            ws.onclose = () => resolve("closed");
+        })"""
+    )
+    assert closed == "closed"
+    assert blocked_requests.hosts() == {"example.invalid"}
+    assert blocked_requests.count == 2
