@@ -1,0 +1,96 @@
+"""Shared pieces of the benchmarks: medians, result rows, and the Markdown and JSON report."""
+
+from __future__ import annotations
+
+import json
+import platform
+import statistics
+from collections.abc import Iterable, Sequence
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
+from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
+
+PACKAGES = ("panel", "bokeh", "holoviews", "hvplot", "streamz", "param", "pandas")
+
+
+def median(xs: Iterable[float]) -> float:
+    """Median of the measurements; raises ValueError when there are none."""
+    values = list(xs)
+    if not values:
+        raise ValueError("median of no measurements")
+    return statistics.median(values)
+
+
+@dataclass(frozen=True)
+class Figure:
+    """One benchmark result: our dashboard's value next to the article baseline's."""
+
+    name: str
+    ours: float | None
+    baseline: float | None
+    unit: str
+    note: str = ""
+
+    @property
+    def ratio(self) -> float | None:
+        """ours / baseline (below 1 means ours is smaller), None when it cannot be computed."""
+        if self.ours is None or self.baseline in (None, 0):
+            return None
+        return self.ours / self.baseline
+
+    def as_dict(self) -> dict[str, object]:
+        return {**asdict(self), "ratio": self.ratio}
+
+
+def _fmt(value: float | None) -> str:
+    if value is None:
+        return "n/a"
+    return f"{value:.3g}" if abs(value) < 100 else f"{value:,.0f}"
+
+
+def markdown_table(rows: Sequence[Figure]) -> str:
+    lines = [
+        "| Figure | Ours | Baseline | Unit | Ours / baseline | Note |",
+        "|---|---:|---:|---|---:|---|",
+    ]
+    for row in rows:
+        cells = [row.name, _fmt(row.ours), _fmt(row.baseline), row.unit, _fmt(row.ratio), row.note]
+        lines.append("| " + " | ".join(cell.replace("|", "\\|") for cell in cells) + " |")
+    return "\n".join(lines)
+
+
+def print_table(rows: Sequence[Figure]) -> None:
+    print(markdown_table(rows))
+
+
+def environment() -> dict[str, str]:
+    """Versions the figures were measured with."""
+    found = {"python": platform.python_version(), "machine": platform.machine()}
+    for name in PACKAGES:
+        try:
+            found[name] = version(name)
+        except PackageNotFoundError:
+            found[name] = "missing"
+    return found
+
+
+def write_results(
+    rows: Sequence[Figure], json_path: str | Path, md_path: str | Path, title: str = "Benchmarks"
+) -> None:
+    """Write the figures as JSON and as a Markdown table, with the versions measured."""
+    env = environment()
+    measured_at = datetime.now(UTC).isoformat(timespec="seconds")
+    json_path, md_path = Path(json_path), Path(md_path)
+    for path in (json_path, md_path):
+        path.parent.mkdir(parents=True, exist_ok=True)
+    payload = {
+        "measured_at": measured_at,
+        "environment": env,
+        "figures": [r.as_dict() for r in rows],
+    }
+    json_path.write_text(json.dumps(payload, indent=2) + "\n")
+    versions = ", ".join(f"{k} {v}" for k, v in env.items())
+    md_path.write_text(
+        f"# {title}\n\nMeasured {measured_at} with {versions}.\n\n{markdown_table(rows)}\n"
+    )
