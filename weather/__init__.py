@@ -1,0 +1,67 @@
+"""A small client for current weather (OpenWeather, Open-Meteo or a simulation), as frames.
+
+>>> from weather import weather_data
+>>> weather_data(["San Francisco", "Fresno"], provider="demo").columns.tolist()[:4]
+['city', 'lat', 'lon', 'time']
+"""
+
+from __future__ import annotations
+
+from weather.api import (
+    FRAME_COLUMNS,
+    current_weather,
+    resolve_provider,
+    results_frame,
+    weather_data,
+)
+from weather.cities import CALIFORNIA_CITIES, CITIES, City
+from weather.config import PROVIDER_NAMES, ClientConfig
+from weather.errors import (
+    AuthError,
+    BadRequestError,
+    ConfigError,
+    NotFoundError,
+    ParseError,
+    RateLimitError,
+    RequestTimeout,
+    ServerError,
+    TransportError,
+    UnknownProviderError,
+    UnreachableError,
+    WeatherError,
+)
+from weather.models import QUANTITIES, UNIT_SYMBOLS, Observation, Units, quantity_label
+from weather.providers import PROVIDERS, Provider, get_provider
+
+__all__ = [
+    "CALIFORNIA_CITIES",
+    "CITIES",
+    "FRAME_COLUMNS",
+    "PROVIDERS",
+    "PROVIDER_NAMES",
+    "QUANTITIES",
+    "UNIT_SYMBOLS",
+    "AuthError",
+    "BadRequestError",
+    "City",
+    "ClientConfig",
+    "ConfigError",
+    "NotFoundError",
+    "Observation",
+    "ParseError",
+    "Provider",
+    "RateLimitError",
+    "RequestTimeout",
+    "ServerError",
+    "TransportError",
+    "Units",
+    "UnknownProviderError",
+    "UnreachableError",
+    "WeatherError",
+    "current_weather",
+    "get_provider",
+    "quantity_label",
+    "resolve_provider",
+    "results_frame",
+    "weather_data",
+]

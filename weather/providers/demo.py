@@ -1,0 +1,85 @@
+"""A provider that needs no network: plausible, smoothly changing weather for built-in cities."""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import time
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
+
+from weather import errors
+from weather.cities import City, lookup
+from weather.models import Observation
+from weather.providers.base import CityResult, Provider
+
+DAY_S = 86_400.0
+YEAR_S = 365.2422 * DAY_S
+#: Periods (s) of the sines summed into each city's noise: minutes to hours, so values move
+#: between two polls a few seconds apart yet never jump.
+NOISE_PERIODS_S = (7_919.0, 1_733.0, 409.0, 97.0, 31.0)
+
+
+def _phases(name: str, salt: str) -> list[float]:
+    """Phases in [0, 2π) that depend only on the city and ``salt`` (stable across runs)."""
+    digest = hashlib.sha256(f"{salt}:{name}".encode()).digest()
+    return [digest[i] / 256 * 2 * math.pi for i in range(len(NOISE_PERIODS_S))]
+
+
+def _noise(t: float, phases: list[float]) -> float:
+    """A smooth wiggle in about [-1, 1]: slower components weigh more."""
+    total = sum(math.sin(2 * math.pi * t / p + ph) / (k + 1)
+                for k, (p, ph) in enumerate(zip(NOISE_PERIODS_S, phases, strict=True)))
+    return total / sum(1 / (k + 1) for k in range(len(NOISE_PERIODS_S)))
+
+
+def simulate(place: City, t: float) -> tuple[float, float, float]:
+    """Temperature (°C), relative humidity (%) and wind speed (m/s) at ``place``, time ``t``."""
+    # Yearly mean falls from ~27 °C at the equator to ~5 °C at 60°; the season (warmest about
+    # July 20 in the north, January 20 in the south) swings more towards the poles.
+    day_of_year = (t % YEAR_S) / DAY_S
+    season = math.cos(2 * math.pi * (day_of_year - 201) / 365.2422)
+    abs_lat = abs(place.lat)
+    base_c = 27 - 0.006 * abs_lat**2 + math.copysign(0.2 * abs_lat, place.lat) * season
+    # Day: warmest about 15:00 local solar time, the lowest before dawn.
+    solar_hour = (t / 3600 + place.lon / 15) % 24
+    daily = math.cos(2 * math.pi * (solar_hour - 15) / 24)
+    temperature_c = base_c + 5.5 * daily + 1.5 * _noise(t, _phases(place.name, "temperature"))
+    # Relative humidity falls as the air warms through the day.
+    humidity = 62 - 18 * daily + 12 * _noise(t, _phases(place.name, "humidity"))
+    # Wind: a steady part plus gusts (sharp peaks of a sine), never negative.
+    steady = 2.5 + 2 * (_phases(place.name, "wind")[0] / (2 * math.pi))
+    gust = max(0.0, _noise(t, _phases(place.name, "gust"))) ** 2 * 9
+    wind_ms = max(0.0, steady + 1.2 * _noise(t, _phases(place.name, "wind")) + gust)
+    return round(temperature_c, 2), round(min(100.0, max(5.0, humidity)), 1), round(wind_ms, 2)
+
+
+class DemoProvider(Provider):
+    """Simulated weather for the built-in cities; identical for identical times.
+
+    ``clock`` returns unix seconds (default ``time.time``); observations are stamped with it,
+    to the second, so two calls a second apart differ and two calls at one time agree.
+    """
+
+    name = "demo"
+
+    def __init__(self, *, clock: Callable[[], float] = time.time) -> None:
+        self.clock = clock
+
+    def current(self, cities: Sequence[str]) -> list[CityResult]:
+        now = int(self.clock())
+        return [self._one(str(name).strip(), now) for name in cities]
+
+    def _one(self, name: str, now: int) -> CityResult:
+        place = lookup(name) if name else None
+        if place is None:
+            return errors.NotFoundError(
+                f"the demo provider only knows the built-in cities, not {name!r}", city=name)
+        temperature_c, humidity, wind_ms = simulate(place, now)
+        raw = {"source": "demo", "name": place.name, "lat": place.lat, "lon": place.lon,
+               "time": now, "temperature_c": temperature_c, "humidity_pct": humidity,
+               "wind_speed_ms": wind_ms}
+        return Observation(city=name, lat=place.lat, lon=place.lon,
+                           time=datetime.fromtimestamp(now, tz=UTC), temperature_c=temperature_c,
+                           humidity_pct=humidity, wind_speed_ms=wind_ms, provider=self.name,
+                           raw=raw)

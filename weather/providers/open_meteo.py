@@ -1,0 +1,139 @@
+"""Open-Meteo's forecast API: current conditions of every city in one request, no key."""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from weather import errors
+from weather.cities import City, Geocoder
+from weather.config import DEFAULT_GEOCODING_BASE_URL, DEFAULT_OPEN_METEO_BASE_URL
+from weather.http import HttpClient
+from weather.models import Observation
+from weather.providers._parse import number
+from weather.providers.base import CityResult, Provider
+
+SERVICE = "Open-Meteo"
+CURRENT = "temperature_2m,relative_humidity_2m,wind_speed_10m"
+
+
+def parse_time(value: Any, utc_offset_s: float, city: str) -> datetime:
+    """``current.time``: unix seconds, or ISO 8601 local to the answer's time zone."""
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return datetime.fromtimestamp(int(value), tz=UTC)
+    if isinstance(value, str):
+        try:
+            local = datetime.fromisoformat(value)
+        except ValueError:
+            local = None
+        if local is not None:
+            if local.tzinfo is not None:
+                return local.astimezone(UTC)
+            return (local - timedelta(seconds=utc_offset_s)).replace(tzinfo=UTC)
+    raise errors.ParseError(f"{SERVICE}'s current.time for {city!r} is not a time", city=city)
+
+
+def parse_location(place: City, payload: Any) -> Observation:
+    """Turn one location of a ``/v1/forecast`` answer (°C, m/s) into an ``Observation``."""
+    city = place.name
+    if not isinstance(payload, Mapping) or not isinstance(payload.get("current"), Mapping):
+        raise errors.ParseError(f"{SERVICE}'s answer for {city!r} has no current conditions",
+                                city=city)
+    offset = payload.get("utc_offset_seconds", 0)
+    offset_s = offset if isinstance(offset, int | float) and not isinstance(offset, bool) else 0
+    current = payload["current"]
+    if "time" not in current:
+        raise errors.ParseError(f"{SERVICE}'s answer for {city!r} lacks current.time", city=city)
+
+    def get(field: str) -> float:
+        return number(current, field, city=city, service=SERVICE)
+
+    return Observation(
+        city=city,
+        lat=place.lat,
+        lon=place.lon,
+        time=parse_time(current["time"], offset_s, city),
+        temperature_c=get("temperature_2m"),
+        humidity_pct=get("relative_humidity_2m"),
+        wind_speed_ms=get("wind_speed_10m"),
+        provider="open-meteo",
+        raw=dict(payload),
+    )
+
+
+def _for_city(error: errors.WeatherError, city: str) -> errors.WeatherError:
+    """A copy of a batch-wide error, labelled with one city."""
+    own = copy.copy(error)
+    own.city = city
+    return own
+
+
+class OpenMeteoProvider(Provider):
+    """Geocodes unknown names (in parallel, cached), then fetches all cities at once."""
+
+    name = "open-meteo"
+
+    def __init__(self, *, base_url: str = DEFAULT_OPEN_METEO_BASE_URL,
+                 geocoding_base_url: str = DEFAULT_GEOCODING_BASE_URL,
+                 http: HttpClient | None = None, max_workers: int = 8) -> None:
+        self.base_url = base_url.rstrip("/")
+        self.http = http or HttpClient(pool_size=max(16, max_workers))
+        self.geocoder = Geocoder(self.http, geocoding_base_url)
+        self.max_workers = max_workers
+
+    def __repr__(self) -> str:
+        return f"OpenMeteoProvider(base_url={self.base_url!r})"
+
+    def current(self, cities: Sequence[str]) -> list[CityResult]:
+        names = [str(c).strip() for c in cities]
+        if not names:
+            return []
+        with ThreadPoolExecutor(min(self.max_workers, len(names)),
+                                thread_name_prefix="geocode") as pool:
+            located = list(pool.map(self._locate, names))
+        places = [p for p in located if isinstance(p, City)]
+        fetched = iter(self.current_at(places))
+        return [next(fetched) if isinstance(p, City) else p for p in located]
+
+    def _locate(self, name: str) -> City | errors.WeatherError:
+        try:
+            return self.geocoder.locate(name)._replace(name=name)
+        except (errors.AuthError, errors.RateLimitError):
+            raise
+        except errors.WeatherError as error:
+            return error
+
+    def current_at(self, places: Sequence[City]) -> list[CityResult]:
+        """Current conditions at known coordinates, all in one request, in order."""
+        if not places:
+            return []
+        params = {
+            "latitude": ",".join(f"{p.lat:.4f}" for p in places),
+            "longitude": ",".join(f"{p.lon:.4f}" for p in places),
+            "current": CURRENT,
+            "wind_speed_unit": "ms",
+            "timeformat": "unixtime",
+        }
+        label = places[0].name if len(places) == 1 else None
+        try:
+            body = self.http.get_json(f"{self.base_url}/v1/forecast", params,
+                                      service=SERVICE, city=label)
+        except (errors.AuthError, errors.RateLimitError):
+            raise
+        except errors.WeatherError as error:
+            return [_for_city(error, p.name) for p in places]
+        # One location answers with an object, several with an array in request order.
+        items = [body] if len(places) == 1 and isinstance(body, Mapping) else body
+        if not isinstance(items, list) or len(items) != len(places):
+            return [errors.ParseError(f"{SERVICE} answered {len(places)} locations with "
+                                      f"something else", city=p.name) for p in places]
+        results: list[CityResult] = []
+        for place, item in zip(places, items, strict=True):
+            try:
+                results.append(parse_location(place, item))
+            except errors.WeatherError as error:
+                results.append(error)
+        return results
