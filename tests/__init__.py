@@ -1,0 +1,1 @@
+"""Tests of the weather client and the dashboard, with a fake provider server."""

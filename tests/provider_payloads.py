@@ -1,0 +1,203 @@
+"""Answers of the fake provider server, shaped like OpenWeather's and Open-Meteo's.
+
+Values come from the demo provider's simulation, so the same city at the same observation
+time has the same weather through every endpoint (and through ``DemoProvider``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import UTC, datetime
+from typing import Any
+
+from weather.cities import City
+from weather.providers.demo import simulate
+from weather.units import c_to_f, ms_to_mph
+
+KNOTS_PER_MS = 3600 / 1852
+#: Open-Meteo's wind speed unit parameter -> (factor from m/s, unit label in current_units).
+WIND_UNITS = {"kmh": (3.6, "km/h"), "ms": (1.0, "m/s"), "mph": (ms_to_mph(1.0), "mp/h"),
+              "kn": (KNOTS_PER_MS, "kn")}
+TEMPERATURE_UNITS = {"celsius": "°C", "fahrenheit": "°F"}
+#: Open-Meteo current variables we can answer, with their unit labels (None: see above).
+OPEN_METEO_VARIABLES = {
+    "temperature_2m": None, "relative_humidity_2m": "%", "apparent_temperature": None,
+    "is_day": "", "precipitation": "mm", "weather_code": "wmo code", "cloud_cover": "%",
+    "pressure_msl": "hPa", "wind_speed_10m": None, "wind_direction_10m": "°",
+    "wind_gusts_10m": None,
+}
+
+OPENWEATHER_ERRORS: dict[int, dict[str, Any]] = {
+    400: {"cod": "400", "message": "Nothing to geocode"},
+    401: {"cod": 401, "message": "Invalid API key. Please see "
+          "https://openweathermap.org/faq#error401 for more info."},
+    404: {"cod": "404", "message": "city not found"},
+    429: {"cod": 429, "message": "Your account is temporary blocked due to exceeding of "
+          "requests limitation of your subscription type. Please choose the proper "
+          "subscription https://openweathermap.org/price"},
+    500: {"cod": "500", "message": "Internal error"},
+    502: {"cod": "502", "message": "Bad gateway"},
+    503: {"cod": "503", "message": "Service unavailable"},
+}
+OPEN_METEO_ERRORS: dict[int, dict[str, Any]] = {
+    400: {"error": True, "reason": "Cannot initialize WeatherVariable from invalid String "
+          "value temperature_3m for key current"},
+    401: {"error": True, "reason": "Invalid API key"},
+    404: {"error": True, "reason": "Not Found"},
+    429: {"error": True, "reason": "Minutely API request limit exceeded. Please try again "
+          "in one minute."},
+    500: {"error": True, "reason": "Internal Server Error"},
+    502: {"error": True, "reason": "Bad Gateway"},
+    503: {"error": True, "reason": "Service Unavailable"},
+}
+
+
+def _unit(name: str, salt: str) -> float:
+    """A stable number in [0, 1) for ``name`` (not Python's per-process ``hash``)."""
+    digest = hashlib.sha256(f"{salt}:{name}".encode()).digest()
+    return int.from_bytes(digest[:4], "big") / 2**32
+
+
+def conditions(place: City, obs_t: int) -> dict[str, float]:
+    """Metric weather at ``place`` at unix time ``obs_t``, with the extra fields we serve."""
+    temperature_c, humidity, wind_ms = simulate(place, obs_t)
+    wobble = _unit(place.name, f"t{obs_t}")
+    clouds = round(100 * _unit(place.name, f"c{obs_t // 600}"))
+    noon_utc_h = 12 - place.lon / 15
+    hour_utc = (obs_t % 86_400) / 3600
+    return {
+        "temperature_c": temperature_c, "humidity": humidity, "wind_ms": wind_ms,
+        "feels_c": round(temperature_c - 0.3 * wind_ms, 2),
+        "gust_ms": round(wind_ms * (1.3 + 0.4 * wobble), 2),
+        "wind_deg": round(360 * _unit(place.name, f"d{obs_t // 300}")) % 360,
+        "pressure": 1000 + round(30 * _unit(place.name, f"p{obs_t // 3600}")),
+        "clouds": clouds,
+        "is_day": int(abs((hour_utc - noon_utc_h + 12) % 24 - 12) < 6),
+        "elevation": round(300 * _unit(place.name, "elevation")),
+        "id": 1_000_000 + int(9_000_000 * _unit(place.name, "id")),
+    }
+
+
+def _sky(clouds: float, is_day: int) -> tuple[dict[str, Any], int]:
+    """OpenWeather's ``weather`` entry and the WMO code for a cloud cover."""
+    suffix = "d" if is_day else "n"
+    if clouds < 20:
+        return {"id": 800, "main": "Clear", "description": "clear sky", "icon": f"01{suffix}"}, 0
+    if clouds < 60:
+        return ({"id": 802, "main": "Clouds", "description": "scattered clouds",
+                 "icon": f"03{suffix}"}, 2)
+    return ({"id": 804, "main": "Clouds", "description": "overcast clouds",
+             "icon": f"04{suffix}"}, 3)
+
+
+def openweather_body(place: City, obs_t: int, units: str = "standard") -> dict[str, Any]:
+    """A 200 answer of ``/data/2.5/weather`` in ``standard`` (K), ``metric`` or ``imperial``."""
+    c = conditions(place, obs_t)
+
+    def temp(celsius: float) -> float:
+        if units == "metric":
+            return round(celsius, 2)
+        return round(c_to_f(celsius) if units == "imperial" else celsius + 273.15, 2)
+
+    def speed(ms: float) -> float:
+        return round(ms_to_mph(ms) if units == "imperial" else ms, 2)
+
+    noon = obs_t - obs_t % 86_400 + round((12 - place.lon / 15) * 3600)
+    return {
+        "coord": {"lon": round(place.lon, 4), "lat": round(place.lat, 4)},
+        "weather": [_sky(c["clouds"], c["is_day"])[0]],
+        "base": "stations",
+        "main": {"temp": temp(c["temperature_c"]), "feels_like": temp(c["feels_c"]),
+                 "temp_min": temp(c["temperature_c"] - 1.1),
+                 "temp_max": temp(c["temperature_c"] + 0.9), "pressure": c["pressure"],
+                 "humidity": round(c["humidity"]), "sea_level": c["pressure"],
+                 "grnd_level": c["pressure"] - round(c["elevation"] / 8.3)},
+        "visibility": 10000,
+        "wind": {"speed": speed(c["wind_ms"]), "deg": c["wind_deg"],
+                 "gust": speed(c["gust_ms"])},
+        "clouds": {"all": c["clouds"]},
+        "dt": obs_t,
+        "sys": {"type": 2, "id": 2000000 + c["id"] % 100000, "country": place.country,
+                "sunrise": noon - 6 * 3600, "sunset": noon + 6 * 3600},
+        "timezone": round(place.lon / 15) * 3600,
+        "id": c["id"],
+        "name": place.name,
+        "cod": 200,
+    }
+
+
+def _snap(value: float, bound: float) -> float:
+    """Open-Meteo answers for the nearest grid cell, slightly off the requested point."""
+    snapped = round(value / 0.025) * 0.025 + 0.0125
+    return round(max(-bound, min(bound, snapped)), 6)
+
+
+def open_meteo_location(place: City, obs_t: int, variables: list[str], *,
+                        temperature_unit: str = "celsius", wind_speed_unit: str = "kmh",
+                        timeformat: str = "iso8601") -> dict[str, Any]:
+    """One location of a ``/v1/forecast`` answer with the ``current`` ``variables``."""
+    c = conditions(place, obs_t)
+    wind_factor, wind_label = WIND_UNITS[wind_speed_unit]
+
+    def temp(celsius: float) -> float:
+        return round(c_to_f(celsius) if temperature_unit == "fahrenheit" else celsius, 1)
+
+    values = {
+        "temperature_2m": temp(c["temperature_c"]), "apparent_temperature": temp(c["feels_c"]),
+        "relative_humidity_2m": round(c["humidity"]), "is_day": c["is_day"],
+        "precipitation": 0.0, "weather_code": _sky(c["clouds"], c["is_day"])[1],
+        "cloud_cover": c["clouds"], "pressure_msl": float(c["pressure"]),
+        "wind_speed_10m": round(c["wind_ms"] * wind_factor, 1),
+        "wind_direction_10m": c["wind_deg"],
+        "wind_gusts_10m": round(c["gust_ms"] * wind_factor, 1),
+    }
+    when: int | str = obs_t
+    if timeformat != "unixtime":
+        when = datetime.fromtimestamp(obs_t, tz=UTC).strftime("%Y-%m-%dT%H:%M")
+    body: dict[str, Any] = {
+        "latitude": _snap(place.lat, 90), "longitude": _snap(place.lon, 180),
+        "generationtime_ms": round(0.02 + 0.05 * _unit(place.name, f"g{obs_t}"), 6),
+        "utc_offset_seconds": 0, "timezone": "GMT", "timezone_abbreviation": "GMT",
+        "elevation": float(c["elevation"]),
+    }
+    if variables:
+        units = {"time": "unixtime" if timeformat == "unixtime" else "iso8601",
+                 "interval": "seconds"}
+        current: dict[str, Any] = {"time": when, "interval": 900}
+        for name in variables:
+            label = OPEN_METEO_VARIABLES[name]
+            if label is None:
+                label = wind_label if "wind" in name else TEMPERATURE_UNITS[temperature_unit]
+            units[name] = label
+            current[name] = values[name]
+        body["current_units"] = units
+        body["current"] = current
+    return body
+
+
+def geocoding_result(place: City) -> dict[str, Any]:
+    """One entry of the geocoder's ``results``; empty fields are left out, as upstream."""
+    result: dict[str, Any] = {
+        "id": conditions(place, 0)["id"], "name": place.name,
+        "latitude": round(place.lat, 5), "longitude": round(place.lon, 5),
+        "elevation": float(conditions(place, 0)["elevation"]), "feature_code": "PPLA",
+        "population": 50_000 + int(5_000_000 * _unit(place.name, "population")),
+    }
+    if place.country:
+        result["country_code"] = place.country
+    return result
+
+
+def break_field(body: dict[str, Any], endpoint: str, kind: str) -> None:
+    """Spoil a 200 body in place: drop (``missing_field``) or mistype (``wrong_type``) a value."""
+    if endpoint == "openweather":
+        target, key = body.get("main", {}), "temp"
+    elif endpoint == "forecast":
+        target, key = body.get("current", body), "temperature_2m"
+    else:
+        results = body.get("results") or [{}]
+        target, key = results[0], "latitude"
+    if kind == "missing_field":
+        target.pop(key, None)
+    else:
+        target[key] = "hot" if key != "latitude" else "north"
