@@ -12,12 +12,24 @@ from typing import Any
 
 from weather.cities import City
 from weather.providers.demo import simulate
-from weather.units import c_to_f, ms_to_mph
 
-KNOTS_PER_MS = 3600 / 1852
+# Conversions written out here rather than imported from weather.units, so tests comparing
+# the client's conversion with the server's answer compare two independent computations.
+MS_PER_MPH = 0.44704  # exact: 1609.344 m / 3600 s
+MS_PER_KNOT = 1852 / 3600
+
+
+def c_to_f(celsius: float) -> float:
+    return celsius * 1.8 + 32
+
+
+def ms_to_mph(speed_ms: float) -> float:
+    return speed_ms / MS_PER_MPH
+
+
 #: Open-Meteo's wind speed unit parameter -> (factor from m/s, unit label in current_units).
-WIND_UNITS = {"kmh": (3.6, "km/h"), "ms": (1.0, "m/s"), "mph": (ms_to_mph(1.0), "mp/h"),
-              "kn": (KNOTS_PER_MS, "kn")}
+WIND_UNITS = {"kmh": (3.6, "km/h"), "ms": (1.0, "m/s"), "mph": (1 / MS_PER_MPH, "mp/h"),
+              "kn": (1 / MS_PER_KNOT, "kn")}
 TEMPERATURE_UNITS = {"celsius": "°C", "fahrenheit": "°F"}
 #: Open-Meteo current variables we can answer, with their unit labels (None: see above).
 OPEN_METEO_VARIABLES = {

@@ -24,9 +24,9 @@ TIME_DTYPE = "datetime64[ns, UTC]"
 
 
 @lru_cache(maxsize=8)
-def _shared_provider(name: str | None, config: ClientConfig) -> Provider:
+def _shared_provider(config: ClientConfig) -> Provider:
     # Reused between calls so the HTTP connections stay open; keyed by the (frozen) settings.
-    return get_provider(name, config)
+    return get_provider(config=config)
 
 
 def resolve_provider(provider: str | Provider | None = None) -> Provider:
@@ -36,7 +36,7 @@ def resolve_provider(provider: str | Provider | None = None) -> Provider:
     env = dict(os.environ)
     if provider:
         env["WEATHER_PROVIDER"] = provider
-    return _shared_provider(None, ClientConfig.from_env(env))
+    return _shared_provider(ClientConfig.from_env(env))
 
 
 def _names(cities: str | Sequence[str]) -> list[str]:

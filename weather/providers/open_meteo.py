@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import copy
 from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
@@ -66,8 +65,10 @@ def parse_location(place: City, payload: Any) -> Observation:
 
 def _for_city(error: errors.WeatherError, city: str) -> errors.WeatherError:
     """A copy of a batch-wide error, labelled with one city."""
-    own = copy.copy(error)
-    own.city = city
+    # Not copy.copy: it re-calls __init__ with the message only, which some errors refuse.
+    own = type(error).__new__(type(error), *error.args)
+    own.__dict__.update(vars(error), city=city)
+    own.args = error.args
     return own
 
 
