@@ -100,6 +100,9 @@ class ServedApp:
 
     `env` is merged over the current environment (proxy variables dropped); `args` are extra
     `panel serve` arguments. Output goes to a log file readable with `log_text()`.
+    Readiness: `ready_check="app"` GETs the app URL until it answers 200, which runs the app
+    once (one session, reaped by Bokeh later); `"liveness"` adds `--liveness` and polls that
+    endpoint instead, so no session exists before the caller opens one (for benchmarks).
     """
 
     def __init__(
@@ -109,14 +112,21 @@ class ServedApp:
         env: Mapping[str, str | None] | None = None,
         args: Sequence[str] = (),
         app_path: str | None = None,
+        ready_check: str = "app",
         start_timeout_s: float = 60.0,
         stop_timeout_s: float = 10.0,
     ) -> None:
+        if ready_check not in ("app", "liveness"):
+            raise ValueError(f"ready_check must be 'app' or 'liveness', not {ready_check!r}")
         self.target = Path(target)
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}/{app_path or self.target.stem}"
         self._env = _clean_env(env)
         self._args = list(args)
+        self._ready_url = self.url
+        if ready_check == "liveness":
+            self._args.append("--liveness")
+            self._ready_url = f"http://127.0.0.1:{self.port}/liveness"
         self._start_timeout_s = start_timeout_s
         self._stop_timeout_s = stop_timeout_s
         self._proc: subprocess.Popen[bytes] | None = None
@@ -162,7 +172,7 @@ class ServedApp:
             )
         self._pid = self._proc.pid
         try:
-            wait_until(self._ready, self._start_timeout_s, 0.1, f"{self.url} to answer 200")
+            wait_until(self._ready, self._start_timeout_s, 0.1, f"{self._ready_url} to answer 200")
         except BaseException as exc:
             self.stop()
             raise RuntimeError(f"{exc}\n--- log tail ---\n{self.log_tail()}") from None
@@ -171,7 +181,11 @@ class ServedApp:
     def _ready(self) -> bool:
         if self._proc is not None and self._proc.poll() is not None:
             raise RuntimeError(f"panel serve exited with code {self._proc.returncode}")
-        return http_status(self.url) == 200
+        # A long timeout: every GET of the app URL that times out would leave a session behind.
+        status = http_status(self._ready_url, timeout_s=self._start_timeout_s)
+        if status not in (None, 200):
+            raise RuntimeError(f"{self._ready_url} answered HTTP {status}")
+        return status == 200
 
     def alive(self) -> bool:
         return self._proc is not None and self._proc.poll() is None
