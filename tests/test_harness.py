@@ -30,6 +30,7 @@ TINY_APP = textwrap.dedent(
     ticks = pn.pane.Markdown("ticks: 0")
     button = pn.widgets.Button(name="Click me")
     state = {"ticks": 0}
+    print("tiny app session started", flush=True)
 
 
     def on_click(event):
@@ -127,6 +128,15 @@ def test_served_app_stop_leaves_no_process(tiny_app_file: Path) -> None:
     assert not app.alive()
     assert "Bokeh app running at" in app.log_text()
     app.stop()  # stopping twice is harmless
+
+
+def test_ready_checks_open_one_session_or_none(tiny_app_file: Path) -> None:
+    """Test that the app readiness check runs the app once and the liveness check never does."""
+    with ServedApp(tiny_app_file) as by_app:
+        assert by_app.log_text().count("tiny app session started") == 1
+    with ServedApp(tiny_app_file, ready_check="liveness") as by_liveness:
+        assert "--liveness" in by_liveness.command()
+        assert "tiny app session started" not in by_liveness.log_text()
 
 
 def test_served_app_start_failure_raises_with_log(tiny_app_file: Path) -> None:
