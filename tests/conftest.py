@@ -35,7 +35,8 @@ def playwright_browser() -> Iterator[Any]:
     if chromium_path() is None:
         pytest.fail(
             "Chromium is required for the ui tests: install it (Debian: apt-get install "
-            "chromium) or point the CHROMIUM environment variable at it",
+            "chromium) or point the CHROMIUM environment variable at it "
+            f"(CHROMIUM={os.environ.get('CHROMIUM', 'unset')})",
             pytrace=False,
         )
     from playwright.sync_api import sync_playwright

@@ -242,8 +242,9 @@ def pid_running(pid: int) -> bool:
 
 
 def chromium_path() -> str | None:
-    """The Chromium to drive: $CHROMIUM, Debian's path, or `chromium` on PATH."""
-    candidates = [os.environ.get("CHROMIUM"), DEFAULT_CHROMIUM, shutil.which("chromium")]
+    """The Chromium to drive: $CHROMIUM if set (and only it), else Debian's or PATH's."""
+    chosen = os.environ.get("CHROMIUM")
+    candidates = [chosen] if chosen else [DEFAULT_CHROMIUM, shutil.which("chromium")]
     return next((c for c in candidates if c and Path(c).is_file()), None)
 
 
