@@ -14,6 +14,10 @@ from weather.providers import OpenMeteoProvider
 FORECAST, SEARCH = "/v1/forecast", "/v1/search"
 CITIES = list(CALIFORNIA_CITIES)
 
+#: Short enough to keep the timeout tests quick, long enough that a normal answer on a
+#: busy machine never trips it.
+READ_TIMEOUT_S = 1.0
+
 
 @pytest.fixture
 def server():
@@ -24,7 +28,7 @@ def server():
 
 
 def make_provider(server):
-    http = HttpClient(read_timeout_s=0.3, connect_timeout_s=0.5, backoff_s=0.01)
+    http = HttpClient(read_timeout_s=READ_TIMEOUT_S, connect_timeout_s=2, backoff_s=0.01)
     return OpenMeteoProvider(base_url=server.url, geocoding_base_url=server.url, http=http)
 
 

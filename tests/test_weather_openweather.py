@@ -15,6 +15,10 @@ KEY = "SECRET-KEY-1234567890"
 PATH = "/data/2.5/weather"
 CITIES = list(CALIFORNIA_CITIES)
 
+#: Short enough to keep the timeout tests quick, long enough that a normal answer on a
+#: busy machine never trips it.
+READ_TIMEOUT_S = 1.0
+
 
 @pytest.fixture
 def server():
@@ -23,7 +27,7 @@ def server():
 
 
 def make_provider(server, key=KEY, **kwargs):
-    http = HttpClient(read_timeout_s=0.3, connect_timeout_s=0.5, backoff_s=0.01)
+    http = HttpClient(read_timeout_s=READ_TIMEOUT_S, connect_timeout_s=2, backoff_s=0.01)
     return OpenWeatherProvider(key, base_url=server.url, http=http, **kwargs)
 
 
