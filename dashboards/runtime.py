@@ -12,6 +12,7 @@ import threading
 from dashboards.config import AppConfig
 from dashboards.feed import WeatherFeed
 from dashboards.history import History
+from weather.cache import CachedProvider
 from weather.providers import get_provider
 from weather.providers.base import Provider
 
@@ -19,6 +20,10 @@ log = logging.getLogger(__name__)
 
 _lock = threading.Lock()
 _feed: WeatherFeed | None = None
+_refresh_provider: CachedProvider | None = None
+
+#: Seconds a Refresh result is reused for any viewer: upstream data changes every few minutes.
+REFRESH_CACHE_S = 10.0
 
 
 def shared_feed(config: AppConfig) -> WeatherFeed:
@@ -37,16 +42,22 @@ def shared_feed(config: AppConfig) -> WeatherFeed:
         return _feed
 
 
-def shared_provider(config: AppConfig) -> Provider:
-    """Return the provider the feed polls, for on-demand lookups by the refresh tab."""
-    return shared_feed(config).provider
+def shared_refresh_provider(config: AppConfig) -> Provider:
+    """Return the feed's provider behind a short cache shared by every viewer's Refresh."""
+    global _refresh_provider
+    feed = shared_feed(config)
+    with _lock:
+        if _refresh_provider is None or _refresh_provider.provider is not feed.provider:
+            _refresh_provider = CachedProvider(feed.provider, ttl_s=REFRESH_CACHE_S)
+        return _refresh_provider
 
 
 def reset() -> None:
     """Stop and forget the shared feed (tests, notebooks that change settings)."""
-    global _feed
+    global _feed, _refresh_provider
     with _lock:
         if _feed is not None:
             _feed.stop()
             _feed.history.close()
-            _feed = None
+        _feed = None
+        _refresh_provider = None

@@ -1,0 +1,245 @@
+"""The "Real Time" tab: line plots of every city, fed from the shared history through Buffers."""
+
+from __future__ import annotations
+
+import contextlib
+import html
+import time
+
+import holoviews as hv
+import pandas as pd
+import panel as pn
+import param
+
+from dashboards.feed import WeatherFeed
+from dashboards.viewer_settings import ViewerSettings
+from weather.models import QUANTITIES, quantity_label
+from weather.units import convert_frame
+
+#: Time windows a viewer can choose, in seconds (None: everything retained).
+WINDOWS_S: dict[str, float | None] = {
+    "Last hour": 3600.0,
+    "Last 6 h": 6 * 3600.0,
+    "Last 24 h": 24 * 3600.0,
+    "All": None,
+}
+#: One colour per city, the same in every plot (Bokeh's Category10, then Category20's light).
+PALETTE = (
+    "#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f",
+    "#bcbd22", "#17becf", "#aec7e8", "#ffbb78", "#98df8a", "#ff9896", "#c5b0d5", "#c49c94",
+)
+PLOT_COLUMNS = ["time", *QUANTITIES]
+
+
+class StreamingTab(pn.viewable.Viewer):
+    """Temperature, humidity and wind speed over time, one line per city, for one viewer.
+
+    Every ``check_period_ms`` the session's own periodic callback asks the shared history for
+    rows it has not drawn yet and sends them into one ``hv.streams.Buffer`` per city, so the
+    browser receives the new points only. Nothing here is shared with other sessions.
+    """
+
+    feed = param.ClassSelector(class_=WeatherFeed, doc="The process-wide feed to draw.")
+    settings = param.ClassSelector(class_=ViewerSettings, doc="This viewer's display choices.")
+    cities = param.ListSelector(default=[], objects=[], doc="Cities drawn for this viewer.")
+    window = param.Selector(default="All", objects=list(WINDOWS_S), doc="Time span shown.")
+    paused = param.Boolean(default=False, doc="""
+        Hold this viewer's plots still; the shared feed keeps polling and the plots catch up
+        on resume.""")
+    check_period_ms = param.Integer(default=1000, bounds=(50, None), doc="""
+        Milliseconds between two looks at the shared history for rows not drawn yet.""")
+    plot_height_px = param.Integer(default=260, bounds=(120, None), doc="Height of each plot.")
+
+    def __init__(self, **params) -> None:
+        super().__init__(**params)
+        if self.settings is None:
+            self.settings = ViewerSettings()
+        feed_cities = list(self.feed.cities)
+        self.param.cities.objects = feed_cities
+        with param.parameterized.discard_events(self):
+            self.cities = [c for c in self.cities if c in feed_cities] or feed_cities
+        self._colors = {c: PALETTE[i % len(PALETTE)] for i, c in enumerate(feed_cities)}
+        self._cursor = 0
+        self._buffers: dict[str, hv.streams.Buffer] = {}
+        self.plots = {
+            q: pn.pane.HoloViews(sizing_mode="stretch_width", height=self.plot_height_px,
+                                 linked_axes=False)
+            for q in QUANTITIES
+        }
+        self.status_line = pn.pane.HTML(sizing_mode="stretch_width", margin=(5, 10))
+        self.feed_status = pn.pane.HTML(sizing_mode="stretch_width", margin=(0, 10))
+        self.controls = pn.Row(
+            pn.widgets.MultiChoice.from_param(self.param.cities, name="Cities", width=420),
+            pn.widgets.RadioButtonGroup.from_param(self.param.window, name="Window",
+                                                   button_type="primary",
+                                                   button_style="outline"),
+            pn.widgets.Toggle.from_param(self.param.paused, name="Pause", width=90,
+                                         button_type="warning"),
+            sizing_mode="stretch_width",
+        )
+        self.legend = pn.pane.HTML(sizing_mode="stretch_width", margin=(0, 10))
+        self._layout = pn.Column(
+            self.controls, self.status_line, self.legend, *self.plots.values(),
+            sizing_mode="stretch_width",
+        )
+        self._rebuild()
+        self._update_status()
+        self.settings.param.watch(self._on_units, "units")
+        self._callback = pn.state.add_periodic_callback(
+            self._on_tick, period=self.check_period_ms
+        )
+
+    def __panel__(self):
+        return self._layout
+
+    # -- handlers ---------------------------------------------------------------------------
+    def _on_tick(self) -> None:
+        self._update_status()
+        if not self.paused:
+            self._update_plots()
+
+    def _on_units(self, _event) -> None:
+        self._rebuild()
+
+    @param.depends("cities", "window", watch=True)
+    def _on_view_change(self) -> None:
+        self._rebuild()
+
+    @param.depends("paused", watch=True)
+    def _on_pause(self) -> None:
+        self._update_status()
+        if not self.paused:
+            self._update_plots()
+
+    # -- updates ----------------------------------------------------------------------------
+    def _display_rows(self, rows: pd.DataFrame) -> pd.DataFrame:
+        return convert_frame(rows, self.settings.units)
+
+    def _update_plots(self) -> None:
+        """Send the rows added since the last look into the per-city Buffers."""
+        rows, self._cursor = self.feed.history.since(self._cursor)
+        if rows.empty:
+            return
+        rows = self._display_rows(rows)
+        changed = []
+        for city, group in rows.groupby("city", sort=False):
+            buffer = self._buffers.get(city)
+            if buffer is not None:
+                buffer.update(data=group[PLOT_COLUMNS].reset_index(drop=True))
+                changed.append(buffer)
+        with pn.io.hold(), _frozen(pn.state.curdoc):
+            _trigger_together(changed)
+            self._apply_window()
+
+    def _rebuild(self) -> None:
+        """Draw the retained history afresh (first paint, units, cities or window changed)."""
+        history, self._cursor = self.feed.history.since(0)
+        history = self._display_rows(history)
+        self._buffers = {
+            city: hv.streams.Buffer(
+                history.loc[history["city"] == city, PLOT_COLUMNS].reset_index(drop=True),
+                length=self.feed.history.max_rows, index=False,
+            )
+            for city in self.cities
+        }
+        with pn.io.hold():
+            self.legend.object = _legend_html({c: self._colors[c] for c in self.cities})
+            for quantity, pane in self.plots.items():
+                pane.object = self._overlay(quantity)
+            self._apply_window()
+
+    def _overlay(self, quantity: str) -> hv.DynamicMap:
+        label = quantity_label(quantity, self.settings.units)
+        style = {
+            "tools": ["hover"], "line_width": 2, "responsive": True, "show_grid": True,
+            "height": self.plot_height_px, "xlabel": "Time (UTC)", "ylabel": label,
+            # One shared legend above the plots replaces a legend in each of them.
+            "show_legend": False,
+        }
+        curves = [
+            hv.DynamicMap(_CurveMaker(city, quantity, label, self._colors[city], style),
+                          streams=[buffer])
+            for city, buffer in self._buffers.items()
+        ]
+        if not curves:
+            return hv.Curve([], "time", quantity).opts(**style)
+        return hv.Overlay(curves).collate()
+
+    def _apply_window(self) -> None:
+        """Show only the chosen span of time, ending now, on every plot of this viewer."""
+        span_s = WINDOWS_S[self.window]
+        if span_s is None:
+            return
+        end = pd.Timestamp.now(tz="UTC").tz_localize(None)
+        start = end - pd.Timedelta(seconds=span_s)
+        for pane in self.plots.values():
+            # The Bokeh plots this pane rendered, one per page showing it (private but stable).
+            for plot, _pane in pane._plots.values():
+                plot.handles["x_range"].update(start=start, end=end)
+
+    def _update_status(self) -> None:
+        status = self.feed.status()
+        summary = status.summary(now=time.time())
+        if self.paused:
+            summary = "paused for this viewer · " + summary
+        self.status_line.object = _status_html(summary, bool(status.problems()))
+        self.feed_status.object = _status_html(summary, bool(status.problems()))
+
+
+class _CurveMaker:
+    """Builds one city's curve from its Buffer's frame, keeping the frame as the curve's data.
+
+    HoloViews streams only the new rows when the element's data *is* the Buffer's frame.
+    A small class rather than a closure so each curve's label and columns are explicit.
+    """
+
+    def __init__(self, city: str, quantity: str, label: str, color: str, style: dict) -> None:
+        self.city, self.quantity, self.label = city, quantity, label
+        self.style = {**style, "color": color}
+
+    def __call__(self, data: pd.DataFrame) -> hv.Curve:
+        return hv.Curve(
+            data, kdims=[hv.Dimension("time", label="Time (UTC)")],
+            vdims=[hv.Dimension(self.quantity, label=self.label)], label=self.city,
+        ).opts(**self.style)
+
+
+def _frozen(doc):
+    """Let Bokeh re-index the document's models once for the whole update, not per change."""
+    return doc.models.freeze() if doc is not None else contextlib.nullcontext()
+
+
+def _trigger_together(buffers: list[hv.streams.Buffer]) -> None:
+    """Redraw once for Buffers updated together, not once per Buffer.
+
+    Each plot overlays one Buffer per city, so ``Buffer.send`` per city would redraw every
+    plot once per city. This is ``hv.streams.Stream.trigger(buffers)`` without its console
+    warning that the Buffers share a parameter name (``data``), which they do by design.
+    """
+    if not buffers:
+        return
+    subscribers = list(dict.fromkeys(
+        subscriber
+        for _precedence, subscriber in sorted(
+            (pair for buffer in buffers for pair in buffer._subscribers), key=lambda p: p[0]
+        )
+    ))
+    for buffer in buffers:
+        buffer._on_trigger()
+    with hv.streams.triggering_streams(buffers):
+        for subscriber in subscribers:
+            subscriber()
+
+
+def _legend_html(colors: dict[str, str]) -> str:
+    items = "".join(
+        f'<span style="margin-right:1.2em;white-space:nowrap">'
+        f'<span style="color:{color};font-size:1.4em">&#9644;</span> {html.escape(city)}</span>'
+        for city, color in colors.items()
+    )
+    return f'<div style="font-size:1.05em">{items}</div>'
+
+
+def _status_html(text: str, problem: bool) -> str:
+    colour = "#b42318" if problem else "inherit"
+    return f'<span style="color:{colour}">{html.escape(text)}</span>'

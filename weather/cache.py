@@ -1,0 +1,45 @@
+"""A short-lived shared cache in front of a provider, so close-together lookups cost one call."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Sequence
+
+from weather.providers.base import CityResult, Provider
+
+
+class CachedProvider(Provider):
+    """Serve each city's result from the last ``ttl_s`` seconds, fetching only what is missing.
+
+    Fetches are serialised: a second caller asking while a fetch is under way waits for it
+    and then finds the cities it shares with the first already cached, so two viewers who
+    refresh together cost one upstream request per city, not two.
+    """
+
+    def __init__(self, provider: Provider, ttl_s: float = 10.0,
+                 clock: Callable[[], float] = time.monotonic) -> None:
+        self.provider = provider
+        self.ttl_s = ttl_s
+        self._clock = clock
+        self._entries: dict[str, tuple[float, CityResult]] = {}
+        self._fetch_lock = threading.Lock()
+
+    @property
+    def name(self) -> str:  # type: ignore[override]
+        return self.provider.name
+
+    def current(self, cities: Sequence[str]) -> list[CityResult]:
+        with self._fetch_lock:
+            now = self._clock()
+            missing = [c for c in dict.fromkeys(cities) if not self._fresh(c, now)]
+            if missing:
+                results = self.provider.current(missing)
+                fetched_at = self._clock()
+                for city, result in zip(missing, results, strict=True):
+                    self._entries[city] = (fetched_at, result)
+            return [self._entries[c][1] for c in cities]
+
+    def _fresh(self, city: str, now: float) -> bool:
+        entry = self._entries.get(city)
+        return entry is not None and now - entry[0] < self.ttl_s
