@@ -1,0 +1,123 @@
+"""What the Refresh tab shows, computed from fetched results: map rows, table rows and messages."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+
+from weather.api import FRAME_COLUMNS, results_frame
+from weather.models import QUANTITIES, QUANTITY_NAMES, UNIT_SYMBOLS, Units, quantity_label
+from weather.providers.base import CityResult
+from weather.units import convert_frame
+
+#: Columns of the frame drawn on the map; ``value`` is the chosen quantity in display units.
+MAP_COLUMNS = ("city", "lat", "lon", "value", "value_text", "time_text")
+#: Columns of the table, in order; their titles come from ``table_titles``.
+TABLE_COLUMNS = ("city", *QUANTITIES, "time", "status")
+TIME_FORMAT = "%Y-%m-%d %H:%M"
+#: Longest city name a viewer may type: longer is surely not a city.
+MAX_NAME_LENGTH = 100
+
+
+def column_choices(units: Units) -> dict[str, str]:
+    """Selector choices: ``{"Temperature (°F)": "temperature", ...}`` in display order."""
+    return {quantity_label(q, units): q for q in QUANTITIES}
+
+
+def empty_results() -> pd.DataFrame:
+    """A metric results frame with no rows."""
+    return results_frame([], [], "metric")
+
+
+def fetched_frame(cities: Sequence[str], results: Sequence[CityResult],
+                  provider: str = "") -> pd.DataFrame:
+    """The metric frame of one fetch: a row per city, failures included."""
+    return results_frame(list(cities), list(results), "metric", provider=provider)
+
+
+def _clock_text(times: pd.Series) -> pd.Series:
+    return times.dt.strftime(TIME_FORMAT).fillna("")
+
+
+def map_frame(results: pd.DataFrame, column: str, units: Units) -> pd.DataFrame:
+    """Rows to draw: cities with a position and a value of ``column``, in ``units``.
+
+    Failed cities (any status but "ok") and rows without coordinates are left out.
+    """
+    shown = convert_frame(results, units)
+    ok = shown[(shown["status"] == "ok")
+               & shown[["lat", "lon", column]].notna().all(axis=1)]
+    symbol = UNIT_SYMBOLS[units][column]
+    values = ok[column].astype("float64")
+    return pd.DataFrame({
+        "city": ok["city"].astype(str),
+        "lat": ok["lat"].astype("float64"),
+        "lon": ok["lon"].astype("float64"),
+        "value": values.round(2),
+        "value_text": [f"{v:.1f} {symbol}" for v in values],
+        "time_text": _clock_text(ok["time"]) + " UTC",
+    }, columns=list(MAP_COLUMNS)).reset_index(drop=True)
+
+
+def table_frame(results: pd.DataFrame, units: Units) -> pd.DataFrame:
+    """One row per city, failed ones included, values rounded for reading."""
+    shown = convert_frame(results, units)
+    table = pd.DataFrame({"city": shown["city"].astype(str)})
+    for quantity in QUANTITIES:
+        table[quantity] = shown[quantity].astype("float64").round(1)
+    # ISO text sorts like the times it shows, and needs no time zone guessing in the browser.
+    table["time"] = _clock_text(shown["time"])
+    table["status"] = shown["status"].astype(str)
+    return table.reset_index(drop=True)
+
+
+def table_titles(units: Units) -> dict[str, str]:
+    """Column headers of the table, with the units of ``units``."""
+    titles = {"city": "City", "time": "Observed (UTC)", "status": "Status"}
+    titles.update({q: quantity_label(q, units) for q in QUANTITIES})
+    return titles
+
+
+def failed_rows(results: pd.DataFrame) -> pd.DataFrame:
+    """The rows of cities that could not be fetched."""
+    return results[results["status"] != "ok"]
+
+
+def failure_text(results: pd.DataFrame) -> str:
+    """A plain-text sentence naming each failed city and why, or "" when none failed."""
+    failed = failed_rows(results)
+    if failed.empty:
+        return ""
+    parts = [f"{row.city} ({row.status})" for row in failed.itertuples()]
+    noun = "city" if len(parts) == 1 else "cities"
+    return f"No data for {len(parts)} {noun}, left off the map: {'; '.join(parts)}."
+
+
+def merge_rows(results: pd.DataFrame, new: pd.DataFrame) -> pd.DataFrame:
+    """``results`` with the rows of ``new`` replacing or following those of the same cities."""
+    keep = results[~results["city"].isin(new["city"])]
+    frames = [f for f in (keep, new) if not f.empty]
+    if not frames:
+        return empty_results()
+    return pd.concat(frames, ignore_index=True)[list(FRAME_COLUMNS)]
+
+
+def select_cities(results: pd.DataFrame, cities: Sequence[str]) -> pd.DataFrame:
+    """The rows of ``cities`` only, in that order."""
+    order = {city: i for i, city in enumerate(cities)}
+    rows = results[results["city"].isin(order)]
+    return rows.iloc[np.argsort(rows["city"].map(order).to_numpy(), kind="stable")].reset_index(
+        drop=True)
+
+
+def same_city(name: str, cities: Sequence[str]) -> str | None:
+    """The city of ``cities`` that ``name`` names, ignoring case and spacing, or None."""
+    key = " ".join(name.casefold().split())
+    return next((c for c in cities if " ".join(c.casefold().split()) == key), None)
+
+
+def quantity_name(column: str) -> str:
+    """``"Wind speed"`` for ``"wind_speed"``."""
+    return QUANTITY_NAMES[column]

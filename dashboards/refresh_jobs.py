@@ -1,0 +1,77 @@
+"""One background job at a time per viewer, its result handed back to that viewer's session."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from functools import partial
+from typing import Any
+
+import panel as pn
+from bokeh.document import Document
+from panel.io.state import set_curdoc
+
+log = logging.getLogger("dashboards.refresh")
+
+
+def call_on_session(doc: Document | None, callback: Callable[[], None]) -> None:
+    """Run ``callback`` on ``doc``'s event loop with its lock held, or now if there is no server.
+
+    Bokeh documents may only be changed from their own loop; ``pn.state.execute`` schedules
+    the call there, with ``doc`` as Panel's current document.
+    """
+    if doc is not None and doc.session_context is not None:
+        with set_curdoc(doc):
+            pn.state.execute(callback, schedule=True)
+    else:
+        callback()
+
+
+class SingleJob:
+    """Runs at most one job at a time on a thread; a start while one runs is refused.
+
+    ``work()`` runs on a new thread, never on the server's event loop, so a slow provider
+    does not freeze any page. Its result, or the exception it raised, is passed to
+    ``done(outcome)`` on the session of the caller; then ``on_idle()`` is called there.
+    """
+
+    def __init__(self, on_busy: Callable[[bool], None]) -> None:
+        self._on_busy = on_busy
+        self._lock = threading.Lock()
+
+    @property
+    def running(self) -> bool:
+        return self._lock.locked()
+
+    def start(self, work: Callable[[], Any], done: Callable[[Any], None],
+              doc: Document | None = None) -> bool:
+        """Start ``work``; return False, doing nothing, if a job is still running."""
+        if not self._lock.acquire(blocking=False):
+            return False
+        doc = doc if doc is not None else pn.state.curdoc
+        try:
+            self._on_busy(True)
+            threading.Thread(target=self._run, args=(work, done, doc), daemon=True,
+                             name="refresh-job").start()
+        except BaseException:
+            self._lock.release()
+            raise
+        return True
+
+    def _run(self, work: Callable[[], Any], done: Callable[[Any], None],
+             doc: Document | None) -> None:
+        try:
+            outcome = work()
+        except Exception as exc:  # handed to `done`, which tells the viewer
+            outcome = exc
+        call_on_session(doc, partial(self._finish, done, outcome))
+
+    def _finish(self, done: Callable[[Any], None], outcome: Any) -> None:
+        try:
+            done(outcome)
+        except Exception:
+            log.exception("refresh: could not show the result")
+        finally:
+            self._lock.release()
+            self._on_busy(False)

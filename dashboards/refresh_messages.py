@@ -1,0 +1,116 @@
+"""What the Refresh tab tells the viewer, as plain text; escaping happens where it is shown."""
+
+from __future__ import annotations
+
+import html
+import re
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import pandas as pd
+
+from dashboards.refresh_data import MAX_NAME_LENGTH, failed_rows, failure_text, same_city
+from weather.errors import AuthError, NotFoundError, RateLimitError, WeatherError
+
+# Characters Markdown would read as formatting: backslash-escaped so names show as typed.
+_MARKDOWN_SPECIALS = re.compile(r"([\\`*_{}\[\]()#+\-.!|~])")
+
+
+@dataclass(frozen=True)
+class Notice:
+    """One message: plain ``text`` and the kind of ``pn.pane.Alert`` that shows it."""
+
+    text: str = ""
+    kind: str = "info"
+
+    def markdown(self) -> str:
+        """The text as Markdown that renders literally: no HTML, links or emphasis."""
+        return literal_markdown(self.text)
+
+
+NO_NOTICE = Notice()
+
+
+def literal_markdown(text: str) -> str:
+    """``text`` escaped so that Markdown shows it character for character."""
+    return _MARKDOWN_SPECIALS.sub(r"\\\1", html.escape(text, quote=False))
+
+
+def clock(timestamp: float) -> str:
+    """``hh:mm:ss`` in UTC."""
+    return time.strftime("%H:%M:%S", time.gmtime(timestamp))
+
+
+def _kept(refreshed_at: float | None) -> str:
+    if refreshed_at is None:
+        return "No data to show yet."
+    return f"Still showing the data fetched at {clock(refreshed_at)} UTC."
+
+
+def _reason(error: BaseException) -> str:
+    if isinstance(error, AuthError):
+        return ("The weather provider rejected the API key (wrong, revoked or not yet "
+                "activated): check OPENWEATHER_API_KEY.")
+    if isinstance(error, RateLimitError):
+        wait = f" Try again in {error.retry_after_s:g} s." if error.retry_after_s else ""
+        return f"The weather provider asks us to slow down.{wait}"
+    if isinstance(error, WeatherError):
+        return f"The weather provider failed: {error.message}."
+    return "An unexpected error happened (the server log has the details)."
+
+
+def fetch_failed(error: BaseException, refreshed_at: float | None) -> Notice:
+    """The whole fetch failed: the key, the rate limit, or something unexpected."""
+    return Notice(f"Refresh failed. {_reason(error)} {_kept(refreshed_at)}", "danger")
+
+
+def nothing_fetched(frame: pd.DataFrame, refreshed_at: float | None) -> Notice:
+    """Every city failed, e.g. the provider is down."""
+    statuses = sorted(set(frame["status"]))
+    return Notice(f"The weather provider did not answer for any city ({', '.join(statuses)}). "
+                  f"{_kept(refreshed_at)}", "danger")
+
+
+def partial_failure(frame: pd.DataFrame) -> Notice:
+    """Some cities failed: name them; nothing to say if none did."""
+    text = failure_text(frame)
+    if not text:
+        return NO_NOTICE
+    return Notice(text, "danger" if len(failed_rows(frame)) == len(frame) else "warning")
+
+
+def check_new_city(name: str, cities: Sequence[str]) -> Notice | None:
+    """Why ``name`` cannot be added without asking the provider, or None."""
+    if not name:
+        return Notice("Type the name of a city to add.", "warning")
+    if len(name) > MAX_NAME_LENGTH:
+        return Notice(f"That name is longer than {MAX_NAME_LENGTH} characters.", "warning")
+    existing = same_city(name, cities)
+    if existing is not None:
+        return Notice(f"{existing} is already on the list.", "info")
+    return None
+
+
+def not_added(name: str, error: BaseException) -> Notice:
+    """The provider did not confirm ``name``; the list is unchanged."""
+    if isinstance(error, NotFoundError):
+        return Notice(f"No city called {name} was found. The list is unchanged.", "warning")
+    if isinstance(error, AuthError | RateLimitError) or not isinstance(error, WeatherError):
+        return Notice(f"Could not look up {name}. {_reason(error)} The list is unchanged.",
+                      "danger")
+    return Notice(f"Could not look up {name} ({error.status}). The list is unchanged.",
+                  "warning")
+
+
+def added(name: str) -> Notice:
+    return Notice(f"Added {name}.", "success")
+
+
+def removed(names: Sequence[str]) -> Notice:
+    return Notice(f"Removed {', '.join(names)}.", "info")
+
+
+BUSY = Notice("A refresh is under way; try again when it has finished.", "info")
+NO_CITIES = Notice("There is no city to refresh: add one below.", "info")
+NOTHING_SELECTED = Notice("Select the cities to remove in the list first.", "info")

@@ -1,0 +1,97 @@
+"""The widgets and panes of one Refresh tab, built once and then only filled with new values."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+import pandas as pd
+import panel as pn
+from bokeh.models.widgets.tables import NumberFormatter
+
+from dashboards.map import MAP_HEIGHT_PX
+from dashboards.refresh_data import MAX_NAME_LENGTH, TABLE_COLUMNS
+from dashboards.refresh_messages import Notice, clock
+from weather.models import QUANTITIES
+
+if TYPE_CHECKING:
+    from dashboards.refresh import RefreshTab
+
+TABLE_WIDTH_PX = 780
+# Text cells are shown as text: "plaintext" escapes what a city name might hold.
+PLAINTEXT = {"type": "plaintext"}
+FORMATTERS = {
+    "city": PLAINTEXT, "time": PLAINTEXT, "status": PLAINTEXT,
+    **{q: NumberFormatter(format="0.0", nan_format="–", text_align="right") for q in QUANTITIES},
+}
+STYLE = {"font-size": "1.15em"}
+
+
+class RefreshView:
+    """Controls on top, the map with the table and the city list beside it."""
+
+    def __init__(self, tab: RefreshTab) -> None:
+        self.refresh_button = pn.widgets.Button.from_param(
+            tab.param.refresh, button_type="primary", icon="refresh", width=160, height=40,
+            margin=(22, 10, 5, 10), description="Fetch the current weather of every city")
+        self.column_select = pn.widgets.Select.from_param(tab.param.column, width=240)
+        self.status = pn.pane.Markdown("", styles=STYLE, margin=(26, 10, 5, 10))
+        self.message = pn.pane.Alert("", alert_type="info", visible=False,
+                                     sizing_mode="stretch_width", margin=(5, 10))
+        self.map = pn.pane.HoloViews(None, sizing_mode="stretch_width", min_width=480,
+                                     height=MAP_HEIGHT_PX, margin=(5, 10))
+        self.table = pn.widgets.Tabulator(
+            pd.DataFrame(columns=list(TABLE_COLUMNS)), disabled=True, show_index=False,
+            selectable=False, formatters=FORMATTERS, layout="fit_data_stretch",
+            sizing_mode="stretch_width", stylesheets=[":host {font-size: 1.05em}"],
+        )
+        self.city_input = pn.widgets.TextInput(
+            name="Add a city", placeholder="City name, e.g. Chicago",
+            max_length=MAX_NAME_LENGTH, sizing_mode="stretch_width")
+        self.add_button = pn.widgets.Button(name="Add", icon="plus", width=90,
+                                            margin=(26, 10, 5, 5))
+        # A native list box: its options are text, whatever the city names contain.
+        self.city_list = pn.widgets.MultiSelect(name="Cities (select to remove)", size=7,
+                                                sizing_mode="stretch_width")
+        self.remove_button = pn.widgets.Button(name="Remove selected", icon="trash",
+                                               button_style="outline", width=180)
+        side = pn.Column(
+            self.table,
+            pn.Row(self.city_input, self.add_button, sizing_mode="stretch_width"),
+            self.city_list,
+            self.remove_button,
+            width=TABLE_WIDTH_PX,
+        )
+        self.layout = pn.Column(
+            pn.Row(self.refresh_button, self.column_select, self.status),
+            self.message,
+            pn.Row(self.map, side, sizing_mode="stretch_width"),
+            sizing_mode="stretch_width",
+        )
+
+    def show_table(self, frame: pd.DataFrame, titles: dict[str, str]) -> None:
+        self.table.param.update(value=frame, titles=titles)
+
+    def show_cities(self, cities: Sequence[str]) -> None:
+        self.city_list.param.update(options=list(cities),
+                                    value=[c for c in self.city_list.value if c in cities])
+
+    def show_status(self, refreshed_at: float | None, has_data: bool, count: int) -> None:
+        if refreshed_at is not None:
+            text = f"Refreshed {clock(refreshed_at)} UTC · {count} cities"
+        elif has_data:
+            text = f"{count} cities"
+        else:
+            text = "Waiting for the first data…"
+        self.status.object = text
+
+    def show_message(self, notice: Notice) -> None:
+        if notice.text:
+            self.message.param.update(object=notice.markdown(), alert_type=notice.kind,
+                                      visible=True)
+        else:
+            self.message.visible = False
+
+    def show_busy(self, busy: bool) -> None:
+        self.map.loading = busy
+        self.table.loading = busy
