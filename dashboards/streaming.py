@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import html
 import time
 
@@ -71,10 +70,10 @@ class StreamingTab(pn.viewable.Viewer):
         self.controls = pn.Row(
             pn.widgets.MultiChoice.from_param(self.param.cities, name="Cities", width=420),
             pn.widgets.RadioButtonGroup.from_param(self.param.window, name="Window",
-                                                   button_type="primary",
-                                                   button_style="outline"),
+                                                   color="primary",
+                                                   variant="outline"),
             pn.widgets.Toggle.from_param(self.param.paused, name="Pause", width=90,
-                                         button_type="warning"),
+                                         color="warning"),
             sizing_mode="stretch_width",
         )
         self.legend = pn.pane.HTML(sizing_mode="stretch_width", margin=(0, 10))
@@ -127,7 +126,8 @@ class StreamingTab(pn.viewable.Viewer):
             if buffer is not None:
                 buffer.update(data=group[PLOT_COLUMNS].reset_index(drop=True))
                 changed.append(buffer)
-        with pn.io.hold(), _frozen(pn.state.curdoc):
+        # freeze: Bokeh re-indexes the document's models once for the update, not per change.
+        with pn.io.hold(freeze=True):
             _trigger_together(changed)
             self._apply_window()
 
@@ -204,11 +204,6 @@ class _CurveMaker:
         ).opts(**self.style)
 
 
-def _frozen(doc):
-    """Let Bokeh re-index the document's models once for the whole update, not per change."""
-    return doc.models.freeze() if doc is not None else contextlib.nullcontext()
-
-
 def _trigger_together(buffers: list[hv.streams.Buffer]) -> None:
     """Redraw once for Buffers updated together, not once per Buffer.
 
@@ -226,8 +221,10 @@ def _trigger_together(buffers: list[hv.streams.Buffer]) -> None:
     ))
     for buffer in buffers:
         buffer._on_trigger()
-    with hv.streams.triggering_streams(buffers):
-        for subscriber in subscribers:
+    for subscriber in subscribers:
+        # Each plot's redraw clears the triggering flags on its way out; set them again so
+        # the next plot also takes HoloViews' streaming path (new rows only).
+        with hv.streams.triggering_streams(buffers):
             subscriber()
 
 

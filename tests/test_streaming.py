@@ -1,0 +1,134 @@
+"""The Real Time tab without a browser: first paint, new rows only, units, pause, cities."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from bokeh.document import Document
+from bokeh.document.events import ColumnDataChangedEvent, ColumnsStreamedEvent
+
+from dashboards.feed import WeatherFeed
+from dashboards.history import History, observations_frame
+from dashboards.streaming import StreamingTab
+from dashboards.viewer_settings import ViewerSettings
+from weather.models import Observation
+from weather.providers.demo import DemoProvider
+
+CITIES = ("San Francisco", "Fresno", "San Diego")
+T0 = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
+
+
+def add_polls(history: History, first: int, count: int) -> None:
+    """Add `count` polls of every city, one minute apart, starting at minute `first`."""
+    for minute in range(first, first + count):
+        history.add(observations_frame([
+            Observation(city=c, lat=0.0, lon=0.0, time=T0 + timedelta(minutes=minute),
+                        temperature_c=float(i * 10 + minute % 5), humidity_pct=50.0,
+                        wind_speed_ms=10.0, provider="test")
+            for i, c in enumerate(CITIES)
+        ]))
+
+
+@pytest.fixture
+def feed():
+    history = History(":memory:")
+    add_polls(history, 0, 100)
+    return WeatherFeed(DemoProvider(), CITIES, history)
+
+
+@pytest.fixture
+def rendered(feed):
+    """A tab rendered into a Bokeh document that records every change sent to the browser."""
+    settings = ViewerSettings(units="metric")
+    tab = StreamingTab(feed=feed, settings=settings, check_period_ms=60_000)
+    doc = Document()
+    doc.add_root(tab.__panel__().get_root(doc))
+    events = []
+    doc.on_change(lambda event: events.append(event))
+    yield tab, events
+    tab._callback.stop()
+
+
+def plotted(tab: StreamingTab, quantity: str) -> dict[str, int]:
+    """Rows each city's line holds in the Bokeh data sources of one plot."""
+    pane = tab.plots[quantity]
+    (plot, _), = pane._plots.values()
+    if plot.subplots is None:  # a single city is drawn as a lone curve, not an overlay
+        return {tab.cities[0]: len(plot.handles["source"].data["time"])}
+    return {
+        key[1].replace("_", " "): len(subplot.handles["source"].data["time"])
+        for key, subplot in plot.subplots.items()
+    }
+
+
+def test_first_paint_shows_the_whole_retained_history(rendered):
+    """Test that a new viewer sees every row the history holds, before any update."""
+    tab, _ = rendered
+    assert plotted(tab, "temperature") == {c: 100 for c in CITIES}
+
+
+def test_update_streams_only_the_new_rows(rendered, feed):
+    """Test that a poll's rows reach the browser as a stream of those rows, not the history."""
+    tab, events = rendered
+    add_polls(feed.history, 100, 2)
+    tab._on_tick()
+    streamed = [e for e in events if isinstance(e, ColumnsStreamedEvent)]
+    replaced = [e for e in events if isinstance(e, ColumnDataChangedEvent)]
+    assert replaced == []
+    assert len(streamed) == 3 * len(CITIES)  # one stream per city per plot
+    assert {len(e.data["time"]) for e in streamed} == {2}
+    assert plotted(tab, "humidity") == {c: 102 for c in CITIES}
+
+
+def test_units_switch_converts_what_is_drawn(rendered):
+    """Test that switching a viewer to imperial redraws temperatures in Fahrenheit."""
+    tab, _ = rendered
+    before = tab._buffers["Fresno"].data["temperature"].iloc[0]
+    tab.settings.units = "imperial"
+    after = tab._buffers["Fresno"].data["temperature"].iloc[0]
+    assert after == pytest.approx(before * 9 / 5 + 32)
+    assert "°F" in tab.plots["temperature"].object.last.get(0).vdims[0].label
+
+
+def test_pause_holds_this_viewer_and_resume_catches_up(rendered, feed):
+    """Test that a paused viewer draws nothing new and gets every missed row on resume."""
+    tab, _ = rendered
+    tab.paused = True
+    add_polls(feed.history, 100, 3)
+    tab._on_tick()
+    assert plotted(tab, "temperature")["Fresno"] == 100
+    assert "paused" in tab.status_line.object
+    tab.paused = False
+    assert plotted(tab, "temperature")["Fresno"] == 103
+
+
+def test_city_filter_draws_only_the_chosen_cities(rendered, feed):
+    """Test that deselecting a city removes its line, and new rows for it are not drawn."""
+    tab, _ = rendered
+    tab.cities = ["Fresno"]
+    assert set(tab._buffers) == {"Fresno"}
+    add_polls(feed.history, 100, 1)
+    tab._on_tick()
+    assert plotted(tab, "wind_speed") == {"Fresno": 101}
+
+
+def test_status_line_names_failing_cities_in_words(rendered, feed):
+    """Test that the status line says when the feed updated and which city fails."""
+    tab, _ = rendered
+    feed.provider = DemoProvider()
+    feed.cities = ("San Francisco", "Atlantis")
+    feed.poll_now()
+    tab._on_tick()
+    assert "updated" in tab.status_line.object and "Atlantis: not found" in tab.status_line.object
+
+
+def test_html_in_a_city_name_is_shown_as_text(feed):
+    """Test that a city name with markup is escaped in the legend and the status line."""
+    feed.cities = ("<b>x</b>",)
+    tab = StreamingTab(feed=feed, check_period_ms=60_000)
+    try:
+        assert "<b>x</b>" not in tab.legend.object
+        assert "&lt;b&gt;x&lt;/b&gt;" in tab.legend.object
+    finally:
+        tab._callback.stop()
