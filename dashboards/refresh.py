@@ -77,6 +77,11 @@ class RefreshTab(pn.viewable.Viewer):
     def units(self) -> str:
         return self.settings.units
 
+    @property
+    def notice(self) -> msg.Notice:
+        """The message shown to the viewer (plain text; the pane shows it escaped)."""
+        return self._notice
+
     def results(self) -> pd.DataFrame:
         """The rows of the current cities in the last data, in list order."""
         data = self.data if self.data is not None else rd.empty_results()

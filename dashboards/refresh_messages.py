@@ -14,7 +14,7 @@ from dashboards.refresh_data import MAX_NAME_LENGTH, failed_rows, failure_text, 
 from weather.errors import AuthError, NotFoundError, RateLimitError, WeatherError
 
 # Characters Markdown would read as formatting: backslash-escaped so names show as typed.
-_MARKDOWN_SPECIALS = re.compile(r"([\\`*_{}\[\]()#+\-.!|~])")
+_MARKDOWN_SPECIALS = re.compile(r"([\\`*_{}\[\]#|~])")
 
 
 @dataclass(frozen=True)

@@ -32,7 +32,7 @@ class RefreshView:
 
     def __init__(self, tab: RefreshTab) -> None:
         self.refresh_button = pn.widgets.Button.from_param(
-            tab.param.refresh, button_type="primary", icon="refresh", width=160, height=40,
+            tab.param.refresh, color="primary", icon="refresh", width=160, height=40,
             margin=(22, 10, 5, 10), description="Fetch the current weather of every city")
         self.column_select = pn.widgets.Select.from_param(tab.param.column, width=240)
         self.status = pn.pane.Markdown("", styles=STYLE, margin=(26, 10, 5, 10))
@@ -46,15 +46,15 @@ class RefreshView:
             sizing_mode="stretch_width", stylesheets=[":host {font-size: 1.05em}"],
         )
         self.city_input = pn.widgets.TextInput(
-            name="Add a city", placeholder="City name, e.g. Chicago",
+            label="Add a city", placeholder="City name, e.g. Chicago",
             max_length=MAX_NAME_LENGTH, sizing_mode="stretch_width")
-        self.add_button = pn.widgets.Button(name="Add", icon="plus", width=90,
+        self.add_button = pn.widgets.Button(label="Add", icon="plus", width=90,
                                             margin=(26, 10, 5, 5))
         # A native list box: its options are text, whatever the city names contain.
-        self.city_list = pn.widgets.MultiSelect(name="Cities (select to remove)", size=7,
+        self.city_list = pn.widgets.MultiSelect(label="Cities (select to remove)", size=7,
                                                 sizing_mode="stretch_width")
-        self.remove_button = pn.widgets.Button(name="Remove selected", icon="trash",
-                                               button_style="outline", width=180)
+        self.remove_button = pn.widgets.Button(label="Remove selected", icon="trash",
+                                               variant="outline", width=180)
         side = pn.Column(
             self.table,
             pn.Row(self.city_input, self.add_button, sizing_mode="stretch_width"),

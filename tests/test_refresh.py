@@ -1,0 +1,330 @@
+"""The Refresh tab without a browser: requests made, what is drawn, faults, guard and cities."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Sequence
+
+import holoviews as hv
+import pandas as pd
+import pytest
+from bokeh.document import Document
+from bokeh.models import ColorBar, ColumnDataSource, HoverTool
+
+from dashboards import refresh_data as rd
+from dashboards.map import extent
+from dashboards.refresh import RefreshTab
+from dashboards.refresh_messages import literal_markdown
+from dashboards.viewer_settings import ViewerSettings
+from tests.provider_server import ProviderServer
+from tests.served import wait_until
+from weather import errors
+from weather.cache import CachedProvider
+from weather.http import HttpClient
+from weather.models import Observation
+from weather.providers import OpenWeatherProvider
+from weather.providers.base import CityResult, Provider
+from weather.providers.demo import DemoProvider
+from weather.units import c_to_f, ms_to_mph
+
+CITIES = ["San Francisco", "Fresno", "San Diego"]
+INJECTIONS = ["<img src=x onerror=alert(1)>", "<b>x</b>"]
+KEY = "SECRET-KEY-0123456789"
+
+
+class CountingProvider(Provider):
+    """Demo weather at a fixed time, with scripted faults, counting every city asked for."""
+
+    name = "counting"
+
+    def __init__(self, faults: dict[str, errors.WeatherError] | None = None) -> None:
+        self.demo = DemoProvider(clock=lambda: 1_795_000_000)
+        self.faults = dict(faults or {})
+        self.raises: Exception | None = None
+        self.gate: threading.Event | None = None
+        self.calls: list[list[str]] = []
+        self.places: dict[str, tuple[float, float]] = {}
+
+    @property
+    def requests(self) -> int:
+        return sum(len(call) for call in self.calls)
+
+    def current(self, cities: Sequence[str]) -> list[CityResult]:
+        self.calls.append(list(cities))
+        if self.gate is not None:
+            self.gate.wait(10)
+        if self.raises is not None:
+            raise self.raises
+        return [self.faults.get(c) or self._one(c) for c in cities]
+
+    def _one(self, city: str) -> CityResult:
+        if city in self.places:  # a made-up place with any name, e.g. markup
+            base = self.demo.current(["Fresno"])[0]
+            lat, lon = self.places[city]
+            return Observation(city, lat, lon, base.time, base.temperature_c,
+                               base.humidity_pct, base.wind_speed_ms, self.name)
+        return self.demo.current([city])[0]
+
+
+def settle(tab: RefreshTab) -> RefreshTab:
+    wait_until(lambda: not tab.busy, timeout_s=10, message="the fetch to finish")
+    return tab
+
+
+def make_tab(provider: Provider, cities=CITIES, units="imperial", **kwargs) -> RefreshTab:
+    return settle(RefreshTab(provider=provider, cities=list(cities),
+                             settings=ViewerSettings(units=units), **kwargs))
+
+
+def plotted(tab: RefreshTab) -> tuple[pd.DataFrame, str, list]:
+    """The points' data, the colour bar title and the hover tooltips the map would send."""
+    doc = Document()
+    doc.add_root(tab.__panel__().get_root(doc))
+    colour_bars = [m for m in doc.models if isinstance(m, ColorBar)]
+    hovers = [m for m in doc.models if isinstance(m, HoverTool)]
+    sources = [m for m in doc.models if isinstance(m, ColumnDataSource) and "value" in m.data]
+    assert len(colour_bars) == len(sources) == len(hovers) == 1
+    return pd.DataFrame(sources[0].data), colour_bars[0].title, hovers[0].tooltips
+
+
+def test_first_data_is_fetched_once_in_the_background_without_a_click():
+    """Test that a new tab fetches every city once, on another thread, and shows the result."""
+    provider = CountingProvider()
+    tab = make_tab(provider)
+    assert provider.calls == [CITIES]
+    assert tab.table_data()["city"].tolist() == CITIES
+    assert tab.view.status.object.startswith("Refreshed ")
+
+
+def test_a_passed_frame_is_shown_without_any_request():
+    """Test that a tab given data (e.g. the feed's latest) asks the provider nothing."""
+    provider = CountingProvider()
+    frame = rd.fetched_frame(CITIES, DemoProvider().current(CITIES), "demo")
+    tab = make_tab(provider, data=frame)
+    assert provider.requests == 0
+    assert len(tab.map_data()) == 3
+
+
+def test_refresh_asks_once_per_city_and_the_selector_asks_nothing():
+    """Test that Refresh costs one request per city; column and units redraw from memory."""
+    provider = CountingProvider()
+    tab = make_tab(provider)
+    tab.param.trigger("refresh")
+    settle(tab)
+    assert provider.requests == 2 * len(CITIES)
+    for column in ("humidity", "wind_speed", "temperature"):
+        tab.column = column
+    tab.settings.units = "metric"
+    assert provider.requests == 2 * len(CITIES)
+
+
+def test_two_viewers_through_the_shared_cache_cost_one_upstream_request_per_city():
+    """Test that two viewers refreshing together reach the provider server once per city."""
+    with ProviderServer(valid_keys={KEY}) as server:
+        upstream = OpenWeatherProvider(KEY, base_url=server.url,
+                                       http=HttpClient(read_timeout_s=2, backoff_s=0.01))
+        shared = CachedProvider(upstream, ttl_s=60)
+        first, second = make_tab(shared), make_tab(shared)
+        first.param.trigger("refresh")
+        second.param.trigger("refresh")
+        settle(first), settle(second)
+        assert server.count("/data/2.5/weather") == len(CITIES)
+        assert second.table_data()["status"].tolist() == ["ok"] * 3
+
+
+def test_the_map_gets_the_chosen_column_in_the_viewers_units():
+    """Test that the plotted values, colour bar title and hover follow column and units."""
+    provider = CountingProvider()
+    tab = make_tab(provider, units="imperial")
+    metric = {o.city: o for o in provider.demo.current(CITIES)}
+    data, title, tooltips = plotted(tab)
+    assert title == "Temperature (°F)"
+    assert data["value"].tolist() == pytest.approx(
+        [c_to_f(metric[c].temperature_c) for c in data["city"]], abs=0.01)
+    assert data["value_text"].str.endswith(" °F").all()
+    # Hover shows the city, the value with its unit, the time, and degrees (not projected x/y).
+    fields = " ".join(value for _, value in tooltips)
+    for field in ("@{city}", "@{value_text}", "@{time_text}", "@{lat}", "@{lon}"):
+        assert field in fields
+    assert "@{x}" not in fields and "@{y}" not in fields
+
+    tab.settings.units = "metric"
+    tab.column = "wind_speed"
+    data, title, _ = plotted(tab)
+    assert title == "Wind speed (m/s)"
+    assert data["value"].tolist() == pytest.approx(
+        [metric[c].wind_speed_ms for c in data["city"]], abs=0.01)
+    assert tab.view.column_select.options == rd.column_choices("metric")
+    assert tab.view.table.titles["wind_speed"] == "Wind speed (m/s)"
+    tab.settings.units = "imperial"
+    assert tab.map_data()["value"].tolist() == pytest.approx(
+        [ms_to_mph(metric[c].wind_speed_ms) for c in tab.map_data()["city"]], abs=0.01)
+
+
+def test_failed_cities_stay_in_the_table_leave_the_map_and_are_named(caplog):
+    """Test that a not-found and a timed-out city are listed with their status, not drawn."""
+    provider = CountingProvider(faults={
+        "Fresno": errors.NotFoundError("city not found", city="Fresno"),
+        "San Diego": errors.RequestTimeout("no answer within 1 s", city="San Diego"),
+    })
+    with caplog.at_level(logging.WARNING, logger="dashboards.refresh"):
+        tab = make_tab(provider)
+    assert tab.map_data()["city"].tolist() == ["San Francisco"]
+    assert plotted(tab)[0]["city"].tolist() == ["San Francisco"]
+    table = tab.table_data()
+    assert dict(zip(table["city"], table["status"], strict=True)) == {
+        "San Francisco": "ok", "Fresno": "not found", "San Diego": "timeout"}
+    assert tab.view.message.visible and tab.view.message.alert_type == "warning"
+    assert "Fresno (not found)" in tab.notice.text and "San Diego (timeout)" in tab.notice.text
+    assert tab.view.message.object == tab.notice.markdown()
+    logged = [r.getMessage() for r in caplog.records if r.name == "dashboards.refresh"]
+    assert len(logged) == 2 and "Fresno" in logged[0] and "San Diego" in logged[1]
+
+
+def test_a_rejected_key_keeps_the_last_map_and_table_and_never_shows_the_key(caplog):
+    """Test that an AuthError from the real client keeps the data and says why, key-free."""
+    with ProviderServer(valid_keys={KEY}) as server:
+        provider = OpenWeatherProvider(KEY, base_url=server.url,
+                                       http=HttpClient(read_timeout_s=2, backoff_s=0.01))
+        tab = make_tab(provider)
+        before, refreshed_at = tab.table_data(), tab.refreshed_at
+        server.valid_keys = {"ANOTHER-KEY"}
+        with caplog.at_level(logging.INFO):
+            tab.param.trigger("refresh")
+            settle(tab)
+    pd.testing.assert_frame_equal(tab.table_data(), before)
+    assert len(tab.map_data()) == 3 and tab.refreshed_at == refreshed_at
+    assert tab.view.message.alert_type == "danger"
+    assert "rejected the API key" in tab.notice.text
+    assert "Still showing the data fetched at" in tab.notice.text
+    assert any(r.name == "dashboards.refresh" and r.levelno == logging.ERROR
+               for r in caplog.records)
+    assert KEY not in caplog.text and KEY not in tab.view.message.object
+
+
+def test_a_provider_that_is_down_keeps_the_last_data():
+    """Test that every city failing (provider unreachable) leaves the last data drawn."""
+    provider = CountingProvider()
+    tab = make_tab(provider)
+    before = tab.table_data()
+    provider.faults = {c: errors.UnreachableError("connection refused", city=c) for c in CITIES}
+    tab.param.trigger("refresh")
+    settle(tab)
+    pd.testing.assert_frame_equal(tab.table_data(), before)
+    assert "did not answer for any city (unreachable)" in tab.notice.text
+
+
+def test_clicks_during_a_fetch_are_ignored_not_queued():
+    """Test that ten clicks while a fetch runs start no second fetch, and the UI still redraws."""
+    provider = CountingProvider()
+    tab = make_tab(provider)
+    provider.gate = threading.Event()
+    for _ in range(10):
+        tab.param.trigger("refresh")
+    assert tab.busy and tab.view.map.loading and len(provider.calls) == 2
+    tab.column = "humidity"  # the event loop is free: recolouring works meanwhile
+    assert plotted(tab)[1] == "Humidity (%)"
+    provider.gate.set()
+    settle(tab)
+    assert len(provider.calls) == 2 and not tab.view.map.loading
+    tab.param.trigger("refresh")
+    settle(tab)
+    assert len(provider.calls) == 3
+
+
+def test_adding_a_known_city_fetches_it_and_adds_it_everywhere():
+    """Test that Add asks the provider for that city only and adds it to map, table, list."""
+    provider = CountingProvider()
+    tab = make_tab(provider)
+    tab.view.city_input.value = "  Chicago "
+    tab.view.add_button.clicks += 1
+    settle(tab)
+    assert provider.calls[-1] == ["Chicago"]
+    assert tab.cities == [*CITIES, "Chicago"]
+    assert "Chicago" in tab.map_data()["city"].tolist()
+    assert tab.view.city_list.options == [*CITIES, "Chicago"]
+    assert tab.view.city_input.value == ""
+
+
+@pytest.mark.parametrize("name", ["Atlantis", *INJECTIONS])
+def test_an_unknown_city_changes_nothing_and_is_named_literally(name):
+    """Test that a name the provider does not know leaves the list alone, shown as text."""
+    provider = CountingProvider(faults={name: errors.NotFoundError("city not found")})
+    tab = make_tab(provider)
+    tab.view.city_input.value = name
+    tab.view.add_button.clicks += 1
+    settle(tab)
+    assert tab.cities == CITIES and len(tab.table_data()) == 3
+    assert "No city called" in tab.notice.text and "The list is unchanged" in tab.notice.text
+    assert name in tab.notice.text
+    assert "<" not in tab.view.message.object
+    assert literal_markdown(name) in tab.view.message.object
+
+
+def test_duplicate_and_empty_names_ask_nothing():
+    """Test that a city already listed (any case) or a blank name is refused at once."""
+    provider = CountingProvider()
+    tab = make_tab(provider)
+    for name in ("fresno", "   "):
+        tab.view.city_input.value = name
+        tab.view.add_button.clicks += 1
+    assert provider.requests == len(CITIES) and tab.cities == CITIES
+    assert "Type the name" in tab.notice.text
+
+
+def test_removing_cities_redraws_without_a_request():
+    """Test that removing the selected cities takes them off map, table and list."""
+    provider = CountingProvider()
+    tab = make_tab(provider)
+    tab.view.city_list.value = ["Fresno", "San Diego"]
+    tab.view.remove_button.clicks += 1
+    assert tab.cities == ["San Francisco"] and provider.requests == len(CITIES)
+    assert tab.map_data()["city"].tolist() == ["San Francisco"]
+    assert tab.table_data()["city"].tolist() == ["San Francisco"]
+    assert tab.view.city_list.options == ["San Francisco"]
+
+
+def test_markup_in_city_names_is_text_in_table_hover_and_messages():
+    """Test that names holding HTML are escaped in messages and plain text in table and hover."""
+    provider = CountingProvider(faults={INJECTIONS[0]: errors.NotFoundError("city not found")})
+    provider.places[INJECTIONS[1]] = (35.0, -119.0)
+    tab = make_tab(provider, cities=[*CITIES, *INJECTIONS])
+    assert "<" not in tab.view.message.object
+    assert "&lt;img src=x onerror=alert(1)&gt;" in tab.view.message.object
+    assert "&lt;b&gt;x&lt;/b&gt;" not in tab.view.message.object  # drawn: not a failure
+    assert tab.view.table.value["city"].tolist()[-2:] == INJECTIONS
+    assert tab.view.table.formatters["city"] == {"type": "plaintext"}
+    data, _, tooltips = plotted(tab)
+    assert INJECTIONS[1] in data["city"].tolist()
+    assert all("{safe}" not in value for _, value in tooltips)
+
+
+def test_extent_pads_the_cities_and_widens_a_single_one():
+    """Test that the map shows every city away from the edges, and one city with surroundings."""
+    frame = pd.DataFrame({"lon": [-122.0, -117.0], "lat": [32.0, 38.0]})
+    lon0, lon1, lat0, lat1 = extent(frame)
+    assert lon0 == pytest.approx(-123.0) and lon1 == pytest.approx(-116.0)
+    assert lat0 == pytest.approx(30.8) and lat1 == pytest.approx(39.2)
+    lon0, lon1, lat0, lat1 = extent(frame.iloc[:1])
+    assert lon1 - lon0 == pytest.approx(4.0) and lat1 - lat0 == pytest.approx(4.0)
+
+
+def test_tiles_project_the_points_and_none_draws_plain_degrees():
+    """Test that a tiled map puts the points in Web Mercator and a tile-less one in degrees."""
+    provider = CountingProvider()
+    frame = rd.fetched_frame(CITIES, provider.current(CITIES), "demo")
+    tiled = make_tab(provider, data=frame, tiles="OSM").view.map.object
+    plain = make_tab(provider, data=frame, tiles="none").view.map.object
+    assert isinstance(tiled.get(0), hv.Tiles)
+    assert abs(tiled.Points.I.data["x"]).max() > 1e6  # metres
+    assert not any(isinstance(layer, hv.Tiles) for layer in plain)
+    assert plain.Points.I.dimension_values("lon").tolist() == frame["lon"].tolist()
+
+
+def test_literal_markdown_leaves_no_markup():
+    """Test that HTML and Markdown syntax in a message are shown as typed."""
+    text = literal_markdown("<b>x</b> **bold** [link](javascript:alert(1)) `code` _u_")
+    assert "<" not in text and ">" not in text
+    for escaped in ("\\*\\*bold\\*\\*", "\\[link\\]", "\\`code\\`", "\\_u\\_"):
+        assert escaped in text
