@@ -67,13 +67,14 @@ class StreamingTab(pn.viewable.Viewer):
         }
         self.status_line = pn.pane.HTML(sizing_mode="stretch_width", margin=(5, 10))
         self.feed_status = pn.pane.HTML(sizing_mode="stretch_width", margin=(0, 10))
-        self.controls = pn.Row(
-            pn.widgets.MultiChoice.from_param(self.param.cities, name="Cities", width=420),
-            pn.widgets.RadioButtonGroup.from_param(self.param.window, name="Window",
-                                                   color="primary",
-                                                   variant="outline"),
-            pn.widgets.Toggle.from_param(self.param.paused, name="Pause", width=90,
-                                         color="warning"),
+        self.controls = pn.FlexBox(
+            pn.widgets.MultiChoice.from_param(self.param.cities, name="Cities", width=460),
+            pn.widgets.RadioButtonGroup.from_param(
+                self.param.window, name="Window", color="primary", variant="outline",
+                width=380, margin=(28, 10, 10, 10),
+            ),
+            pn.widgets.Toggle.from_param(self.param.paused, name="Pause", width=100,
+                                         color="warning", margin=(28, 10, 10, 10)),
             sizing_mode="stretch_width",
         )
         self.legend = pn.pane.HTML(sizing_mode="stretch_width", margin=(0, 10))
@@ -152,7 +153,9 @@ class StreamingTab(pn.viewable.Viewer):
         label = quantity_label(quantity, self.settings.units)
         style = {
             "tools": ["hover"], "line_width": 2, "responsive": True, "show_grid": True,
-            "height": self.plot_height_px, "xlabel": "Time (UTC)", "ylabel": label,
+            "height": self.plot_height_px, "ylabel": label,
+            # The plots share one time axis: name it once, under the last plot.
+            "xlabel": "Time (UTC)" if quantity == QUANTITIES[-1] else "",
             # One shared legend above the plots replaces a legend in each of them.
             "show_legend": False,
         }

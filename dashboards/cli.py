@@ -1,0 +1,29 @@
+"""`weather-dashboard`: serve the installed dashboard with `panel serve`, settings checked first."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from dashboards.config import AppConfig
+from weather.errors import ConfigError
+
+APP = Path(__file__).with_name("served_app.py")
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Check the settings, then hand over to `panel serve` with any extra arguments."""
+    args = sys.argv[1:] if argv is None else argv
+    try:
+        AppConfig.from_env()
+    except ConfigError as exc:
+        print(f"weather-dashboard: {exc}", file=sys.stderr)
+        return 2
+    from bokeh.command.bootstrap import main as bokeh_main
+
+    bokeh_main(["panel", "serve", str(APP), *args])
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,119 @@
+"""The page around the two tabs: title, data source, units switch, feed status and theme."""
+
+from __future__ import annotations
+
+import html
+import logging
+
+import panel as pn
+import param
+
+from dashboards import runtime
+from dashboards.config import AppConfig
+from dashboards.refresh import RefreshTab
+from dashboards.streaming import StreamingTab
+from dashboards.viewer_settings import ViewerSettings
+from weather.errors import ConfigError
+from weather.models import UNIT_SYMBOLS
+
+log = logging.getLogger(__name__)
+
+TITLE = "Real-time weather"
+UNIT_CHOICES = {
+    f"{UNIT_SYMBOLS['imperial']['temperature']} · {UNIT_SYMBOLS['imperial']['wind_speed']}":
+        "imperial",
+    f"{UNIT_SYMBOLS['metric']['temperature']} · {UNIT_SYMBOLS['metric']['wind_speed']}":
+        "metric",
+}
+PROVIDER_NAMES = {
+    "demo": "Demo data (simulated)",
+    "open-meteo": "Open-Meteo (live, no key)",
+    "openweather": "OpenWeather (live)",
+}
+DEMO_NOTICE = (
+    "**Simulated weather.** These values are generated on this server, not measured. "
+    "For live data, start the server with `WEATHER_PROVIDER=open-meteo` (no key needed) "
+    "or with `OPENWEATHER_API_KEY` set."
+)
+
+
+class Dashboard(pn.viewable.Viewer):
+    """Both tabs and the side panel for one viewer; ``page()`` wraps them in a template."""
+
+    config = param.ClassSelector(class_=AppConfig, doc="The server's settings.")
+
+    def __init__(self, config: AppConfig, **params) -> None:
+        super().__init__(config=config, **params)
+        feed = runtime.shared_feed(config)
+        self.settings = ViewerSettings(units=config.units)
+        self.streaming = StreamingTab(feed=feed, settings=self.settings)
+        self.refresh = RefreshTab(
+            provider=runtime.shared_refresh_provider(config),
+            cities=list(config.cities),
+            settings=self.settings,
+            tiles=config.tiles,
+        )
+        self.tabs = pn.Tabs(("Real Time", self.streaming), ("Refresh", self.refresh),
+                            margin=(0, 20, 0, 0))
+        self.units = pn.widgets.RadioButtonGroup(
+            name="Units", options=UNIT_CHOICES, value=config.units, color="primary",
+            variant="outline",
+        )
+        self.units.link(self.settings, value="units")
+        self.source = pn.pane.Markdown(
+            f"**Data source:** {PROVIDER_NAMES.get(feed.provider.name, feed.provider.name)}  \n"
+            f"Polled every {config.interval_s:g} s for {len(config.cities)} cities",
+            margin=(0, 10),
+        )
+        self.notice = pn.pane.Alert(
+            DEMO_NOTICE, alert_type="warning", visible=feed.provider.name == "demo",
+            margin=(5, 10),
+        )
+        self.side = pn.Column(
+            self.source,
+            self.notice,
+            pn.pane.Markdown("**Units**", margin=(10, 10, 0, 10)),
+            self.units,
+            pn.pane.Markdown("**Feed status**", margin=(10, 10, 0, 10)),
+            self.streaming.feed_status,
+        )
+
+    def __panel__(self):
+        return pn.Row(pn.Column(self.side, width=300, sizing_mode="fixed"), self.tabs)
+
+    def page(self) -> pn.template.BaseTemplate:
+        """Return the served page: a template with the side panel and the tabs."""
+        return pn.template.FastListTemplate(
+            title=TITLE,
+            sidebar=[self.side],
+            main=[self.tabs],
+            sidebar_width=320,
+            theme_toggle=True,
+            accent="#1f6feb",
+            main_layout=None,
+        )
+
+
+def serve_page(config: AppConfig | None = None) -> pn.viewable.Viewable:
+    """Build the page for one session, or a readable error page for a bad setting."""
+    try:
+        config = AppConfig.from_env() if config is None else config
+        return Dashboard(config).page()
+    except ConfigError as exc:
+        log.error("weather dashboard cannot start: %s", exc)
+        return config_error_page(exc)
+
+
+def config_error_page(exc: ConfigError) -> pn.viewable.Viewable:
+    """A page that names the bad setting in one line, with no traceback."""
+    message = html.escape(str(exc))
+    return pn.template.FastListTemplate(
+        title=TITLE,
+        main=[
+            pn.pane.Alert(
+                f"<b>Configuration error.</b> {message}<br>"
+                "Fix the setting and restart the server.",
+                alert_type="danger",
+            )
+        ],
+    )
