@@ -19,9 +19,11 @@ def main(argv: list[str] | None = None) -> int:
     except ConfigError as exc:
         print(f"weather-dashboard: {exc}", file=sys.stderr)
         return 2
-    from bokeh.command.bootstrap import main as bokeh_main
+    from panel.command import main as panel_main
 
-    bokeh_main(["panel", "serve", str(APP), *args])
+    # `panel serve` reads its arguments from sys.argv.
+    sys.argv = ["panel", "serve", str(APP), *args]
+    panel_main()
     return 0
 
 
