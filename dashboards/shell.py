@@ -96,12 +96,21 @@ class Dashboard(pn.viewable.Viewer):
 
 def serve_page(config: AppConfig | None = None) -> pn.viewable.Viewable:
     """Build the page for one session, or a readable error page for a bad setting."""
+    _show_info_logs()
     try:
         config = AppConfig.from_env() if config is None else config
         return Dashboard(config).page()
     except ConfigError as exc:
         log.error("weather dashboard cannot start: %s", exc)
         return config_error_page(exc)
+
+
+def _show_info_logs() -> None:
+    """Let the server log say what the feed does (`panel serve` only shows warnings of ours)."""
+    for name in ("dashboards", "weather"):
+        logger = logging.getLogger(name)
+        if logger.level == logging.NOTSET:
+            logger.setLevel(logging.INFO)
 
 
 def config_error_page(exc: ConfigError) -> pn.viewable.Viewable:

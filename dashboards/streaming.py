@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import html
+import logging
 import time
 
 import holoviews as hv
@@ -28,6 +29,8 @@ PALETTE = (
     "#bcbd22", "#17becf", "#aec7e8", "#ffbb78", "#98df8a", "#ff9896", "#c5b0d5", "#c49c94",
 )
 PLOT_COLUMNS = ["time", *QUANTITIES]
+
+log = logging.getLogger(__name__)
 
 
 class StreamingTab(pn.viewable.Viewer):
@@ -88,6 +91,10 @@ class StreamingTab(pn.viewable.Viewer):
         self._callback = pn.state.add_periodic_callback(
             self._on_tick, period=self.check_period_ms
         )
+        doc = pn.state.curdoc
+        if doc is not None and doc.session_context is not None:
+            # Registered on this session's document, so it goes away with the session.
+            doc.on_session_destroyed(self._on_session_destroyed)
 
     def __panel__(self):
         return self._layout
@@ -97,6 +104,12 @@ class StreamingTab(pn.viewable.Viewer):
         self._update_status()
         if not self.paused:
             self._update_plots()
+
+    def _on_session_destroyed(self, _session_context) -> None:
+        """Stop this viewer's timer and let go of its plots when the browser tab closes."""
+        self._callback.stop()
+        self._buffers = {}
+        log.info("viewer session closed; its Real Time tab stopped")
 
     def _on_units(self, _event) -> None:
         self._rebuild()
