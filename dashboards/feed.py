@@ -22,6 +22,12 @@ log = logging.getLogger(__name__)
 _NO_ROWS = empty_frame().drop(columns="seq")
 
 
+class NoDataYet(WeatherError):
+    """A city the feed has not fetched yet."""
+
+    status = "waiting"
+
+
 class WeatherFeed(param.Parameterized):
     """Polls one provider for every city on a streamz ``PeriodicDataFrame`` into a ``History``.
 
@@ -154,6 +160,28 @@ class WeatherFeed(param.Parameterized):
                 log.warning("feed: %s: %s", city, _describe(result))
         elif previous is not None:
             log.warning("feed: %s recovered (was: %s)", city, previous.status)
+
+    def latest_results(self) -> list[Observation | WeatherError]:
+        """Each city's newest observation from the history, or why there is none yet.
+
+        Lets a page show current weather at once without asking the provider.
+        """
+        frame = self.history.frame()
+        newest = frame.groupby("city", sort=False).tail(1).set_index("city")
+        with self._lock:
+            errors = dict(self._last_error)
+        results: list[Observation | WeatherError] = []
+        for city in self.cities:
+            if city in newest.index:
+                row = newest.loc[city]
+                results.append(Observation(
+                    city=city, lat=row["lat"], lon=row["lon"], time=row["time"].to_pydatetime(),
+                    temperature_c=row["temperature"], humidity_pct=row["humidity"],
+                    wind_speed_ms=row["wind_speed"], provider=row["provider"],
+                ))
+            else:
+                results.append(errors.get(city) or NoDataYet("no data yet", city=city))
+        return results
 
     # -- status -----------------------------------------------------------------------------
     def status(self) -> FeedStatus:

@@ -13,6 +13,7 @@ from dashboards.config import AppConfig
 from dashboards.refresh import RefreshTab
 from dashboards.streaming import StreamingTab
 from dashboards.viewer_settings import ViewerSettings
+from weather.api import results_frame
 from weather.errors import ConfigError
 from weather.models import UNIT_SYMBOLS
 
@@ -47,11 +48,14 @@ class Dashboard(pn.viewable.Viewer):
         feed = runtime.shared_feed(config)
         self.settings = ViewerSettings(units=config.units)
         self.streaming = StreamingTab(feed=feed, settings=self.settings)
+        # The Refresh tab opens on the feed's newest data: loading a page asks no provider.
         self.refresh = RefreshTab(
             provider=runtime.shared_refresh_provider(config),
             cities=list(config.cities),
             settings=self.settings,
             tiles=config.tiles,
+            data=results_frame(feed.cities, feed.latest_results(), "metric",
+                               provider=feed.provider.name),
         )
         self.tabs = pn.Tabs(("Real Time", self.streaming), ("Refresh", self.refresh),
                             margin=(0, 20, 0, 0))

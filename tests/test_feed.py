@@ -162,3 +162,18 @@ def test_status_summary_reads_like_a_sentence():
     feed.poll_now()
     summary = feed.status().summary(now=clock.now)
     assert summary.startswith("updated ") and "A: unreachable" in summary
+
+
+def test_latest_results_come_from_history_without_a_provider_call():
+    """Test that the newest row per city is served from history, and missing cities say why."""
+    clock = Clock()
+    feed, provider = make_feed(clock)
+    provider.failing_cities = {"B"}
+    feed.poll_now()
+    calls = provider.calls
+    first, second = feed.latest_results()
+    assert provider.calls == calls
+    assert isinstance(first, Observation) and first.city == "A" and first.temperature_c == 10.0
+    assert second.status == "unreachable"
+    feed.cities = ("A", "C")
+    assert feed.latest_results()[1].status == "waiting"
