@@ -173,8 +173,10 @@ class StreamingTab(pn.viewable.Viewer):
             "show_legend": False,
         }
         curves = [
-            hv.DynamicMap(_CurveMaker(city, quantity, label, self._colors[city], style),
-                          streams=[buffer])
+            # Options on the DynamicMap, set once, rather than on each curve it makes.
+            hv.DynamicMap(_CurveMaker(city, quantity, label), streams=[buffer]).opts(
+                color=self._colors[city], **style
+            )
             for city, buffer in self._buffers.items()
         ]
         if not curves:
@@ -209,15 +211,14 @@ class _CurveMaker:
     A small class rather than a closure so each curve's label and columns are explicit.
     """
 
-    def __init__(self, city: str, quantity: str, label: str, color: str, style: dict) -> None:
+    def __init__(self, city: str, quantity: str, label: str) -> None:
         self.city, self.quantity, self.label = city, quantity, label
-        self.style = {**style, "color": color}
 
     def __call__(self, data: pd.DataFrame) -> hv.Curve:
         return hv.Curve(
             data, kdims=[hv.Dimension("time", label="Time (UTC)")],
             vdims=[hv.Dimension(self.quantity, label=self.label)], label=self.city,
-        ).opts(**self.style)
+        )
 
 
 def _trigger_together(buffers: list[hv.streams.Buffer]) -> None:
