@@ -17,7 +17,7 @@ from weather.models import QUANTITIES
 if TYPE_CHECKING:
     from dashboards.refresh import RefreshTab
 
-TABLE_WIDTH_PX = 780
+TABLE_WIDTH_PX = 680
 # Text cells are shown as text: "plaintext" escapes what a city name might hold.
 PLAINTEXT = {"type": "plaintext"}
 FORMATTERS = {
@@ -32,7 +32,7 @@ class RefreshView:
 
     def __init__(self, tab: RefreshTab) -> None:
         self.refresh_button = pn.widgets.Button.from_param(
-            tab.param.refresh, color="primary", icon="refresh", width=160, height=40,
+            tab.param.refresh, color="primary", width=160, height=40,
             margin=(22, 10, 5, 10), description="Fetch the current weather of every city")
         self.column_select = pn.widgets.Select.from_param(tab.param.column, width=240)
         self.status = pn.pane.Markdown("", styles=STYLE, margin=(26, 10, 5, 10))
@@ -48,12 +48,12 @@ class RefreshView:
         self.city_input = pn.widgets.TextInput(
             label="Add a city", placeholder="City name, e.g. Chicago",
             max_length=MAX_NAME_LENGTH, sizing_mode="stretch_width")
-        self.add_button = pn.widgets.Button(label="Add", icon="plus", width=90,
+        self.add_button = pn.widgets.Button(label="Add", width=90,
                                             margin=(26, 10, 5, 5))
         # A native list box: its options are text, whatever the city names contain.
         self.city_list = pn.widgets.MultiSelect(label="Cities (select to remove)", size=7,
                                                 sizing_mode="stretch_width")
-        self.remove_button = pn.widgets.Button(label="Remove selected", icon="trash",
+        self.remove_button = pn.widgets.Button(label="Remove selected",
                                                variant="outline", width=180)
         side = pn.Column(
             self.table,
