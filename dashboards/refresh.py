@@ -31,7 +31,8 @@ class RefreshTab(pn.viewable.Viewer):
 
     Data is fetched on a background thread, through ``provider`` (the server's shared, cached
     one), never on the server's event loop. Choosing another ``column`` or unit system redraws
-    from the data already fetched. Without ``data``, the first fetch starts once the page has
+    from the data already fetched. The tab opens on ``data`` when given (e.g. the feed's newest
+    observations); when that has nothing to draw, the first fetch starts once the page has
     loaded in the browser, so serving a page never waits on the provider.
     """
 
@@ -112,7 +113,7 @@ class RefreshTab(pn.viewable.Viewer):
             self._update_map()
             self.view.show_table(self.table_data(), rd.table_titles(self.units))
             self.view.show_cities(self.cities)
-            self.view.show_status(self.refreshed_at, self.data is not None, len(self.cities))
+            self.view.show_status(self.refreshed_at, self.results(), len(self.cities))
             self.view.show_message(self._notice)
 
     def _update_busy(self, busy: bool) -> None:
@@ -125,7 +126,8 @@ class RefreshTab(pn.viewable.Viewer):
         self._page_ready = True
         if self._map_tiles():
             self._update_map()
-        if self.data is None and self.cities:
+        if self.cities and self.map_data().empty:
+            # Nothing to draw yet (no data passed in, or the feed has not polled yet).
             self._fetch()
 
     @param.depends("refresh", watch=True)

@@ -76,11 +76,13 @@ class RefreshView:
         self.city_list.param.update(options=list(cities),
                                     value=[c for c in self.city_list.value if c in cities])
 
-    def show_status(self, refreshed_at: float | None, has_data: bool, count: int) -> None:
+    def show_status(self, refreshed_at: float | None, results: pd.DataFrame,
+                    count: int) -> None:
+        newest = results.loc[results["status"] == "ok", "time"].max()
         if refreshed_at is not None:
             text = f"Refreshed {clock(refreshed_at)} UTC · {count} cities"
-        elif has_data:
-            text = f"{count} cities"
+        elif not pd.isna(newest):
+            text = f"Observed up to {newest:%H:%M} UTC · {count} cities · Refresh for newer"
         else:
             text = "Waiting for the first data…"
         self.status.object = text

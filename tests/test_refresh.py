@@ -104,6 +104,16 @@ def test_a_passed_frame_is_shown_without_any_request():
     tab = make_tab(provider, data=frame)
     assert provider.requests == 0
     assert len(tab.map_data()) == 3
+    assert tab.view.status.object.startswith("Observed up to ")
+
+
+def test_a_passed_frame_with_nothing_to_draw_is_fetched_once_after_load():
+    """Test that a frame whose cities all wait for data (feed not polled yet) starts a fetch."""
+    provider = CountingProvider()
+    waiting = [errors.WeatherError("no data yet", city=c) for c in CITIES]
+    tab = make_tab(provider, data=rd.fetched_frame(CITIES, waiting, "demo"))
+    assert provider.calls == [CITIES]
+    assert tab.table_data()["status"].tolist() == ["ok"] * 3
 
 
 def test_refresh_asks_once_per_city_and_the_selector_asks_nothing():
