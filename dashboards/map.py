@@ -24,6 +24,8 @@ MAX_LAT = 84.0
 CMAPS = {"temperature": "RdYlBu_r", "humidity": "YlGnBu", "wind_speed": "viridis"}
 #: Above this many cities the names are left to the hover, or they would cover each other.
 MAX_LABELS = 25
+#: Extra room east of the cities for their names, as a fraction of the width.
+LABEL_ROOM = 0.2
 #: Gap between a point's centre and its name, in screen pixels.
 LABEL_OFFSET_PX = 22
 
@@ -37,7 +39,9 @@ def extent(frame: pd.DataFrame) -> tuple[float, float, float, float]:
         low, high = float(frame[column].min()), float(frame[column].max())
         pad = max((high - low) * PADDING, (MIN_SPAN_DEG - (high - low)) / 2, 0.0)
         bounds += [max(low - pad, -limit), min(high + pad, limit)]
-    return bounds[0], bounds[1], bounds[2], bounds[3]
+    # City names are written east of their points: leave them room on that side.
+    east = min(bounds[1] + (bounds[1] - bounds[0]) * LABEL_ROOM, 180.0)
+    return bounds[0], east, bounds[2], bounds[3]
 
 
 def _offset_labels(plot: object, element: object) -> None:

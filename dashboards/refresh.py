@@ -15,6 +15,7 @@ import param
 from dashboards import refresh_data as rd
 from dashboards import refresh_messages as msg
 from dashboards.config import DEFAULT_TILES, TILES
+from dashboards.feed import NoDataYet
 from dashboards.map import city_map
 from dashboards.refresh_jobs import SingleJob
 from dashboards.refresh_view import RefreshView
@@ -61,7 +62,9 @@ class RefreshTab(pn.viewable.Viewer):
         self.param.column.objects = rd.column_choices(settings.units)
         self._page_ready = False
         self._job = SingleJob(self._update_busy)
-        self._notice = msg.NO_NOTICE
+        # Cities the feed has not polled yet are not failures worth a message.
+        results = self.results()
+        self._notice = msg.partial_failure(results[results["status"] != NoDataYet.status])
         self.view = RefreshView(self)
         self.view.add_button.on_click(self._on_add)
         self.view.city_input.param.watch(self._on_add, "enter_pressed")

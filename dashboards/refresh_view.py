@@ -17,7 +17,7 @@ from weather.models import QUANTITIES
 if TYPE_CHECKING:
     from dashboards.refresh import RefreshTab
 
-TABLE_WIDTH_PX = 680
+TABLE_WIDTH_PX = 700
 # Text cells are shown as text: "plaintext" escapes what a city name might hold.
 PLAINTEXT = {"type": "plaintext"}
 FORMATTERS = {
@@ -43,7 +43,7 @@ class RefreshView:
         self.table = pn.widgets.Tabulator(
             pd.DataFrame(columns=list(TABLE_COLUMNS)), disabled=True, show_index=False,
             selectable=False, formatters=FORMATTERS, layout="fit_data_stretch",
-            sizing_mode="stretch_width", stylesheets=[":host {font-size: 1.05em}"],
+            sizing_mode="stretch_width",
         )
         self.city_input = pn.widgets.TextInput(
             label="Add a city", placeholder="City name, e.g. Chicago",

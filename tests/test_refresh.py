@@ -13,6 +13,7 @@ from bokeh.document import Document
 from bokeh.models import ColorBar, ColumnDataSource, HoverTool
 
 from dashboards import refresh_data as rd
+from dashboards.feed import NoDataYet
 from dashboards.map import extent
 from dashboards.refresh import RefreshTab
 from dashboards.refresh_messages import literal_markdown
@@ -100,18 +101,23 @@ def test_first_data_is_fetched_once_in_the_background_without_a_click():
 def test_a_passed_frame_is_shown_without_any_request():
     """Test that a tab given data (e.g. the feed's latest) asks the provider nothing."""
     provider = CountingProvider()
-    frame = rd.fetched_frame(CITIES, DemoProvider().current(CITIES), "demo")
-    tab = make_tab(provider, data=frame)
+    results = DemoProvider().current(CITIES)
+    results[1] = errors.NotFoundError("city not found", city="Fresno")
+    tab = make_tab(provider, data=rd.fetched_frame(CITIES, results, "feed"))
     assert provider.requests == 0
-    assert len(tab.map_data()) == 3
+    assert "Fresno (not found)" in tab.notice.text
+    assert tab.map_data()["city"].tolist() == ["San Francisco", "San Diego"]
     assert tab.view.status.object.startswith("Observed up to ")
 
 
 def test_a_passed_frame_with_nothing_to_draw_is_fetched_once_after_load():
     """Test that a frame whose cities all wait for data (feed not polled yet) starts a fetch."""
     provider = CountingProvider()
-    waiting = [errors.WeatherError("no data yet", city=c) for c in CITIES]
-    tab = make_tab(provider, data=rd.fetched_frame(CITIES, waiting, "demo"))
+    waiting = [NoDataYet("no data yet", city=c) for c in CITIES]
+    tab = RefreshTab(provider=provider, cities=CITIES,
+                     data=rd.fetched_frame(CITIES, waiting, "feed"))
+    assert tab.notice.text == ""  # waiting is not a failure
+    settle(tab)
     assert provider.calls == [CITIES]
     assert tab.table_data()["status"].tolist() == ["ok"] * 3
 
@@ -311,13 +317,13 @@ def test_markup_in_city_names_is_text_in_table_hover_and_messages():
 
 
 def test_extent_pads_the_cities_and_widens_a_single_one():
-    """Test that the map shows every city away from the edges, and one city with surroundings."""
+    """Test that the map shows every city off the edges (names east), one with surroundings."""
     frame = pd.DataFrame({"lon": [-122.0, -117.0], "lat": [32.0, 38.0]})
     lon0, lon1, lat0, lat1 = extent(frame)
-    assert lon0 == pytest.approx(-123.0) and lon1 == pytest.approx(-116.0)
+    assert lon0 == pytest.approx(-123.0) and lon1 == pytest.approx(-116.0 + 7 * 0.2)
     assert lat0 == pytest.approx(30.8) and lat1 == pytest.approx(39.2)
     lon0, lon1, lat0, lat1 = extent(frame.iloc[:1])
-    assert lon1 - lon0 == pytest.approx(4.0) and lat1 - lat0 == pytest.approx(4.0)
+    assert lon1 - lon0 == pytest.approx(4.0 * 1.2) and lat1 - lat0 == pytest.approx(4.0)
 
 
 def test_tiles_project_the_points_and_none_draws_plain_degrees():
