@@ -11,7 +11,7 @@ from holoviews.util.transform import lon_lat_to_easting_northing
 
 from dashboards.refresh_data import quantity_name
 
-MAP_HEIGHT_PX = 620
+MAP_HEIGHT_PX = 680
 #: Fraction of the cities' extent added on each side, so no point sits on the edge.
 PADDING = 0.2
 #: Smallest extent shown (degrees), so one city alone is drawn with its surroundings.

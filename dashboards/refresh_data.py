@@ -73,10 +73,14 @@ def table_frame(results: pd.DataFrame, units: Units) -> pd.DataFrame:
     return table.reset_index(drop=True)
 
 
+#: Short quantity names for the table's headers, so every column fits beside the map.
+SHORT_NAMES = {"temperature": "Temp", "humidity": "Humidity", "wind_speed": "Wind"}
+
+
 def table_titles(units: Units) -> dict[str, str]:
-    """Column headers of the table, with the units of ``units``."""
+    """Column headers of the table, with the units of ``units``: ``"Temp (°F)"``."""
     titles = {"city": "City", "time": "Observed (UTC)", "status": "Status"}
-    titles.update({q: quantity_label(q, units) for q in QUANTITIES})
+    titles.update({q: f"{SHORT_NAMES[q]} ({UNIT_SYMBOLS[units][q]})" for q in QUANTITIES})
     return titles
 
 

@@ -172,7 +172,7 @@ def test_the_map_gets_the_chosen_column_in_the_viewers_units():
     assert data["value"].tolist() == pytest.approx(
         [metric[c].wind_speed_ms for c in data["city"]], abs=0.01)
     assert tab.view.column_select.options == rd.column_choices("metric")
-    assert tab.view.table.titles["wind_speed"] == "Wind speed (m/s)"
+    assert tab.view.table.titles["wind_speed"] == "Wind (m/s)"
     tab.settings.units = "imperial"
     assert tab.map_data()["value"].tolist() == pytest.approx(
         [ms_to_mph(metric[c].wind_speed_ms) for c in tab.map_data()["city"]], abs=0.01)

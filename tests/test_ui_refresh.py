@@ -278,6 +278,6 @@ def test_full_app_refresh_tab_by_its_label(server, browser_context, blocked_requ
         app_page.wait_until(lambda: colour_bar_titles(page) == ["Wind speed (m/s)"],
                             message="the metric wind colour bar")
         headers = page.locator(".tabulator-col-title").filter(visible=True).all_inner_texts()
-        assert {"Temperature (°C)", "Wind speed (m/s)", "Observed (UTC)"} <= set(headers)
+        assert {"Temp (°C)", "Wind (m/s)", "Observed (UTC)"} <= set(headers)
         app_page.wait_until(lambda: TILE_HOST in blocked_requests.hosts(),
                             message="tile requests")
