@@ -20,7 +20,6 @@ from dashboards.map import city_map
 from dashboards.refresh_jobs import SingleJob
 from dashboards.refresh_view import RefreshView
 from dashboards.viewer_settings import ViewerSettings
-from weather.errors import WeatherError
 from weather.models import Observation, quantity_label
 from weather.providers.base import Provider
 
@@ -147,7 +146,7 @@ class RefreshTab(pn.viewable.Viewer):
 
     def _on_fetched(self, cities: list[str], outcome: Any) -> None:
         if isinstance(outcome, Exception):
-            log.error("refresh: failed: %s", _describe(outcome))
+            log.error("refresh: failed: %s", msg.describe(outcome))
             self._say(msg.fetch_failed(outcome, self.refreshed_at))
             return
         frame = rd.fetched_frame(cities, outcome, self.provider.name)
@@ -167,7 +166,7 @@ class RefreshTab(pn.viewable.Viewer):
     def _on_data(self) -> None:
         self._update_views()
 
-    @param.depends("column", watch=True)
+    @param.depends("column", "tiles", watch=True)
     def _on_column(self) -> None:
         self._update_map()
 
@@ -187,7 +186,7 @@ class RefreshTab(pn.viewable.Viewer):
     def _on_city_checked(self, name: str, outcome: Any) -> None:
         result = outcome if isinstance(outcome, Exception) else outcome[0]
         if not isinstance(result, Observation):
-            log.warning("refresh: %r not added: %s", name, _describe(result))
+            log.warning("refresh: %r not added: %s", name, msg.describe(result))
             self._say(msg.not_added(name, result))
             return
         row = rd.fetched_frame([name], [result], self.provider.name)
@@ -209,10 +208,3 @@ class RefreshTab(pn.viewable.Viewer):
     def _say(self, notice: msg.Notice) -> None:
         self._notice = notice
         self.view.show_message(notice)
-
-
-def _describe(error: Any) -> str:
-    # Our errors' messages never hold the key; other exceptions are logged by type only.
-    if isinstance(error, WeatherError):
-        return f"{error.status}: {error.message}"
-    return type(error).__name__

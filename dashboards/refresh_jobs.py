@@ -65,7 +65,11 @@ class SingleJob:
             outcome = work()
         except Exception as exc:  # handed to `done`, which tells the viewer
             outcome = exc
-        call_on_session(doc, partial(self._finish, done, outcome))
+        try:
+            call_on_session(doc, partial(self._finish, done, outcome))
+        except Exception:
+            # The viewer closed the page while the job ran: nobody is left to tell.
+            log.debug("refresh: result dropped, the session is gone", exc_info=True)
 
     def _finish(self, done: Callable[[Any], None], outcome: Any) -> None:
         try:

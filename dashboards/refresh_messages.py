@@ -60,6 +60,13 @@ def _reason(error: BaseException) -> str:
     return "An unexpected error happened (the server log has the details)."
 
 
+def describe(error: BaseException) -> str:
+    """One line for the log: our errors' messages never hold the key; others give their type."""
+    if isinstance(error, WeatherError):
+        return f"{error.status}: {error.message}"
+    return type(error).__name__
+
+
 def fetch_failed(error: BaseException, refreshed_at: float | None) -> Notice:
     """The whole fetch failed: the key, the rate limit, or something unexpected."""
     return Notice(f"Refresh failed. {_reason(error)} {_kept(refreshed_at)}", "danger")
