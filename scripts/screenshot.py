@@ -1,0 +1,137 @@
+"""Take docs/screenshot.png: the app served on demo data with hours of history, in Chromium.
+
+Run from the repository after installing the test extra (it drives Playwright and Chromium):
+`python scripts/screenshot.py`. Nothing leaves this machine: the app serves simulated data, the
+browser's requests to other hosts are refused, and the Refresh map is drawn without tiles.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+# Run as `python scripts/screenshot.py`: the serving harness lives in the repository's tests.
+sys.path.insert(0, str(REPO_ROOT))
+
+from dashboards.config import DEFAULT_CITIES  # noqa: E402
+from dashboards.history import History, observations_frame  # noqa: E402
+from tests.served import (  # noqa: E402
+    AppPage,
+    ServedApp,
+    block_outside_hosts,
+    launch_chromium,
+    open_app_page,
+)
+from weather.providers.demo import DemoProvider  # noqa: E402
+
+VIEWPORT = {"width": 1600, "height": 1000}
+STEP_S = 300  # one simulated observation per city every five minutes
+# The app's settings for the shot; None removes one the caller's environment may have set.
+APP_ENV: dict[str, str | None] = {
+    "WEATHER_PROVIDER": "demo",
+    "OPENWEATHER_API_KEY": None,
+    "WEATHER_CITIES": None,
+    "WEATHER_UNITS": None,
+    "WEATHER_INTERVAL": None,
+    # Tiles come from outside hosts, which the browser is not allowed to reach here.
+    "WEATHER_TILES": "none",
+}
+# Rows in the browser's data sources that hold a plotted quantity.
+PLOTTED_ROWS_JS = """() => {
+    let rows = 0
+    for (const doc of Bokeh.documents)
+        for (const model of doc.all_models)
+            if (model.type === 'ColumnDataSource' && 'temperature' in model.data)
+                rows += model.get_length() ?? 0
+    return rows
+}"""
+# Resolves once BokehJS has nothing left to do and the browser has painted twice since.
+SETTLED_JS = """async () => {
+    const frame = () => new Promise(resolve => requestAnimationFrame(resolve))
+    while (!Bokeh.documents.every(doc => doc.is_idle)) await frame()
+    await frame()
+    await frame()
+}"""
+TABLE_ROWS_JS = "rows => rows.filter(r => r.textContent.includes('ok')).length"
+
+
+def fill_history(db_path: Path, hours: float, now_s: float) -> int:
+    """Write `hours` of demo observations for the default cities, ending at `now_s`."""
+    history = History(str(db_path))
+    try:
+        start_s = int(now_s - hours * 3600)
+        for t in range(start_s - start_s % STEP_S, int(now_s), STEP_S):
+            provider = DemoProvider(clock=lambda t=t: t)
+            history.add(observations_frame(provider.current(DEFAULT_CITIES)))
+        if history.db_error:
+            raise RuntimeError(history.db_error)
+        return len(history)
+    finally:
+        history.close()
+
+
+def settle(app_page: AppPage) -> None:
+    app_page.page.evaluate(SETTLED_JS)
+
+
+def shoot_real_time(app_page: AppPage, rows: int, path: Path) -> None:
+    """Wait until the history is plotted in full, then take the Real Time tab."""
+    app_page.wait_until(lambda: app_page.page.evaluate(PLOTTED_ROWS_JS) >= rows, timeout_s=120,
+                        message=f"{rows} plotted rows")
+    settle(app_page)
+    app_page.page.screenshot(path=path)
+
+
+def shoot_refresh(app_page: AppPage, path: Path) -> None:
+    """Open the Refresh tab, wait for every city's row, then take it."""
+    page = app_page.page
+    page.locator(".bk-tab", has_text="Refresh").click()
+    rows = page.locator(".tabulator-row")
+    app_page.wait_until(lambda: rows.evaluate_all(TABLE_ROWS_JS) >= len(DEFAULT_CITIES),
+                        timeout_s=60, message="a table row per city")
+    settle(app_page)
+    page.screenshot(path=path)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--hours", type=float, default=6.0, help="hours of history to plot")
+    parser.add_argument("--out", type=Path, default=REPO_ROOT / "docs" / "screenshot.png",
+                        help="the Real Time tab's PNG")
+    parser.add_argument("--refresh-out", type=Path,
+                        default=REPO_ROOT / "docs" / "screenshot-refresh.png",
+                        help="the Refresh tab's PNG")
+    args = parser.parse_args(argv)
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        print("screenshot: Playwright is missing: pip install -e '.[test]'", file=sys.stderr)
+        return 2
+
+    with tempfile.TemporaryDirectory(prefix="screenshot-") as tmp:
+        db_path = Path(tmp) / "history.sqlite3"
+        rows = fill_history(db_path, args.hours, time.time())
+        env = {**APP_ENV, "WEATHER_DB": str(db_path)}
+        with ServedApp(REPO_ROOT / "app.py", env=env, start_timeout_s=120) as app, \
+                sync_playwright() as playwright:
+            browser = launch_chromium(playwright)
+            try:
+                context = browser.new_context(viewport=VIEWPORT)
+                block_outside_hosts(context)
+                app_page = open_app_page(context, app.url, timeout_s=120)
+                args.out.parent.mkdir(parents=True, exist_ok=True)
+                shoot_real_time(app_page, rows, args.out)
+                print(f"wrote {args.out}")
+                shoot_refresh(app_page, args.refresh_out)
+                print(f"wrote {args.refresh_out}")
+            finally:
+                browser.close()
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
