@@ -21,7 +21,7 @@ BOLD = "<b>x</b>"
 CITIES = ["San Francisco", "Fresno", "San Diego", BOLD, IMG]
 TILE_HOST = "server.arcgisonline.com"  # EsriImagery, the default tiles
 
-# The tab alone, as the full app builds it, with a quick client: no retries, 3 s read timeout.
+# The tab alone, as the full app builds it, with a quick client: no retries, 4 s read timeout.
 ALONE_APP = textwrap.dedent(
     """
     import panel as pn
@@ -34,7 +34,7 @@ ALONE_APP = textwrap.dedent(
 
     pn.extension("tabulator", sizing_mode="stretch_width")
     config = AppConfig.from_env()
-    provider = get_provider(config=config.client, http=HttpClient(read_timeout_s=3.0, retries=0))
+    provider = get_provider(config=config.client, http=HttpClient(read_timeout_s=4.0, retries=0))
     RefreshTab(provider=provider, cities=list(config.cities),
                settings=ViewerSettings(units=config.units), tiles=config.tiles).servable()
     """
@@ -246,7 +246,7 @@ def test_ten_quick_clicks_make_one_fetch_and_the_page_stays_responsive(
     wait_for_rows(app_page, FIRST)
     stamp = page.get_by_text("Refreshed").inner_text()
     before = server.count(PATH)
-    server.latency_s = 1.5  # below the client's read timeout
+    server.latency_s = 2.0  # below the client's read timeout
     # Ten clicks at once, in the page itself: each one is sent to the server.
     page.get_by_role("button", name="Refresh").evaluate(
         "b => { for (let i = 0; i < 10; i++) b.click() }")
