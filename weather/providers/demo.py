@@ -17,7 +17,7 @@ DAY_S = 86_400.0
 YEAR_S = 365.2422 * DAY_S
 #: Periods (s) of the sines summed into each city's noise: minutes to hours, so values move
 #: between two polls a few seconds apart yet never jump.
-NOISE_PERIODS_S = (7_919.0, 1_733.0, 409.0, 97.0, 31.0)
+NOISE_PERIODS_S = (7_919.0, 3_301.0, 1_733.0, 787.0, 409.0)
 
 
 def _phases(name: str, salt: str) -> list[float]:
