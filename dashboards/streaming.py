@@ -12,6 +12,7 @@ import panel as pn
 import param
 
 from dashboards.feed import WeatherFeed
+from dashboards.status import FeedStatus, clock_utc
 from dashboards.viewer_settings import ViewerSettings
 from weather.models import QUANTITIES, quantity_label
 from weather.units import convert_frame
@@ -50,7 +51,8 @@ class StreamingTab(pn.viewable.Viewer):
         on resume.""")
     check_period_ms = param.Integer(default=1000, bounds=(50, None), doc="""
         Milliseconds between two looks at the shared history for rows not drawn yet.""")
-    plot_height_px = param.Integer(default=260, bounds=(120, None), doc="Height of each plot.")
+    plot_height_px = param.Integer(default=230, bounds=(120, None), doc="""
+        Height of each plot in pixels; three plots and the controls fit a 1080p screen.""")
 
     def __init__(self, **params) -> None:
         super().__init__(**params)
@@ -64,8 +66,9 @@ class StreamingTab(pn.viewable.Viewer):
         self._cursor = 0
         self._buffers: dict[str, hv.streams.Buffer] = {}
         self.plots = {
+            # Linked: the plots share one time axis, so panning one pans all three.
             q: pn.pane.HoloViews(sizing_mode="stretch_width", height=self.plot_height_px,
-                                 linked_axes=False)
+                                 linked_axes=True)
             for q in QUANTITIES
         }
         self.status_line = pn.pane.HTML(sizing_mode="stretch_width", margin=(5, 10))
@@ -171,6 +174,7 @@ class StreamingTab(pn.viewable.Viewer):
             "xlabel": "Time (UTC)" if quantity == QUANTITIES[-1] else "",
             # One shared legend above the plots replaces a legend in each of them.
             "show_legend": False,
+            "fontscale": 1.2, "autohide_toolbar": True,
         }
         curves = [
             # Options on the DynamicMap, set once, rather than on each curve it makes.
@@ -201,7 +205,7 @@ class StreamingTab(pn.viewable.Viewer):
         if self.paused:
             summary = "paused for this viewer · " + summary
         self.status_line.object = _status_html(summary, bool(status.problems()))
-        self.feed_status.object = _status_html(summary, bool(status.problems()))
+        self.feed_status.object = _cities_html(status)
 
 
 class _CurveMaker:
@@ -251,7 +255,25 @@ def _legend_html(colors: dict[str, str]) -> str:
         f'<span style="color:{color};font-size:1.4em">&#9644;</span> {html.escape(city)}</span>'
         for city, color in colors.items()
     )
-    return f'<div style="font-size:1.05em">{items}</div>'
+    note = '<span style="color:#666">times in UTC</span>'
+    return f'<div style="font-size:1.05em">{items}{note}</div>'
+
+
+def _cities_html(status: FeedStatus) -> str:
+    """One line per city: when it last answered, or why it does not."""
+    rows = []
+    for city in status.cities:
+        if city.error_status:
+            state, colour = city.error_status, "#b42318"
+        elif city.last_success_at is None:
+            state, colour = "waiting", "inherit"
+        else:
+            stale = " (stale)" if city.stale else ""
+            state = f"ok {clock_utc(city.last_success_at)}{stale}"
+            colour = "#b54708" if city.stale else "inherit"
+        rows.append(f'<tr><td>{html.escape(city.city)}</td>'
+                    f'<td style="color:{colour};padding-left:1em">{html.escape(state)}</td></tr>')
+    return f'<table style="font-size:0.95em">{"".join(rows)}</table>'
 
 
 def _status_html(text: str, problem: bool) -> str:
