@@ -190,7 +190,9 @@ class StreamingTab(pn.viewable.Viewer):
     def _apply_window(self) -> None:
         """Show only the chosen span of time, ending now, on every plot of this viewer."""
         span_s = WINDOWS_S[self.window]
-        if span_s is None:
+        # A viewer who panned or zoomed keeps their view (HoloViews stops following) until
+        # they press the plot's reset button.
+        if span_s is None or not all(b.following for b in self._buffers.values()):
             return
         end = pd.Timestamp.now(tz="UTC").tz_localize(None)
         start = end - pd.Timedelta(seconds=span_s)

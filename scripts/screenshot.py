@@ -25,6 +25,7 @@ from tests.served import (  # noqa: E402
     block_outside_hosts,
     launch_chromium,
     open_app_page,
+    temperature_points,
 )
 from weather.providers.demo import DemoProvider  # noqa: E402
 
@@ -40,15 +41,6 @@ APP_ENV: dict[str, str | None] = {
     # Tiles come from outside hosts, which the browser is not allowed to reach here.
     "WEATHER_TILES": "none",
 }
-# Rows in the browser's data sources that hold a plotted quantity.
-PLOTTED_ROWS_JS = """() => {
-    let rows = 0
-    for (const doc of Bokeh.documents)
-        for (const model of doc.all_models)
-            if (model.type === 'ColumnDataSource' && 'temperature' in model.data)
-                rows += model.get_length() ?? 0
-    return rows
-}"""
 # Resolves once BokehJS has nothing left to do and the browser has painted twice since.
 SETTLED_JS = """async () => {
     const frame = () => new Promise(resolve => requestAnimationFrame(resolve))
@@ -80,7 +72,7 @@ def settle(app_page: AppPage) -> None:
 
 def shoot_real_time(app_page: AppPage, rows: int, path: Path) -> None:
     """Wait until the history is plotted in full, then take the Real Time tab."""
-    app_page.wait_until(lambda: app_page.page.evaluate(PLOTTED_ROWS_JS) >= rows, timeout_s=120,
+    app_page.wait_until(lambda: temperature_points(app_page.page) >= rows, timeout_s=120,
                         message=f"{rows} plotted rows")
     settle(app_page)
     app_page.page.screenshot(path=path)

@@ -34,6 +34,30 @@ WEBSOCKET_OPEN = "Websocket connection 0 is now open"  # logged by BokehJS once 
 LOCAL_HOSTS = frozenset({"127.0.0.1", "localhost", "::1", "[::1]"})
 
 
+#: Points drawn on the Real Time tab's temperature plot: the data sources holding exactly
+#: (time, temperature), one per city line.
+TEMPERATURE_POINTS_JS = """() => {
+  let n = 0;
+  for (const doc of Bokeh.documents) {
+    for (const m of doc._all_models.values()) {
+      if (m.type !== 'ColumnDataSource') continue;
+      const d = m.data;
+      const keys = d instanceof Map ? [...d.keys()] : Object.keys(d);
+      if (keys.length === 2 && keys.includes('time') && keys.includes('temperature')) {
+        n += (d instanceof Map ? d.get('time') : d.time).length;
+      }
+    }
+  }
+  return n;
+}"""
+
+
+def temperature_points(page: Any) -> int:
+    """How many points the page's temperature plot holds (0 before the document arrives)."""
+    return page.evaluate("() => typeof Bokeh === 'undefined' ? 0 : (" + TEMPERATURE_POINTS_JS
+                         + ")()")
+
+
 def free_port() -> int:
     """Return a TCP port on 127.0.0.1 that is free right now."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:

@@ -177,3 +177,13 @@ def test_latest_results_come_from_history_without_a_provider_call():
     assert second.status == "unreachable"
     feed.cities = ("A", "C")
     assert feed.latest_results()[1].status == "waiting"
+
+
+def test_history_database_trouble_shows_in_the_status(tmp_path):
+    """Test that a history that cannot be saved is named in the feed's status line."""
+    clock = Clock()
+    provider = ScriptedProvider(clock)
+    feed = WeatherFeed(provider, ["A"], History(str(tmp_path)), clock=clock)  # a folder
+    feed.poll_now()
+    assert len(feed.history) == 1
+    assert "history not saved" in feed.status().summary(now=clock.now)

@@ -13,7 +13,7 @@ from jupyter_client.kernelspec import KernelSpecManager
 from jupyter_client.manager import KernelManager
 from nbclient import NotebookClient
 
-from tests.served import REPO_ROOT, ServedApp, open_app_page
+from tests.served import REPO_ROOT, ServedApp, open_app_page, temperature_points
 from weather import FRAME_COLUMNS
 
 NOTEBOOK = REPO_ROOT / "realtime_dashboard.ipynb"
@@ -21,15 +21,6 @@ CITIES = ("San Francisco", "Los Angeles", "Santa Barbara", "Sacramento", "Fresno
           "San Luis Obispo")
 CELL_TIMEOUT_S = 300  # one cell; a busy two-core machine takes tens of seconds per import
 
-# Rows in the browser's data sources that hold a plotted quantity.
-PLOTTED_ROWS_JS = """() => {
-    let rows = 0
-    for (const doc of Bokeh.documents)
-        for (const model of doc.all_models)
-            if (model.type === 'ColumnDataSource' && 'temperature' in model.data)
-                rows += model.get_length() ?? 0
-    return rows
-}"""
 
 
 def kernel_manager(tmp_path: Path) -> KernelManager:
@@ -105,10 +96,10 @@ def test_served_notebook_streams(tmp_path: Path, browser_context: Any, blocked_r
         assert page.title() == "Real-time weather"
         assert page.get_by_text("A walk through the dashboard").count() == 0
 
-        app_page.wait_until(lambda: page.evaluate(PLOTTED_ROWS_JS) > 0, timeout_s=60,
+        app_page.wait_until(lambda: temperature_points(page) > 0, timeout_s=60,
                             message="plotted points")
-        first = page.evaluate(PLOTTED_ROWS_JS)
-        app_page.wait_until(lambda: page.evaluate(PLOTTED_ROWS_JS) >= first + len(CITIES),
+        first = temperature_points(page)
+        app_page.wait_until(lambda: temperature_points(page) >= first + len(CITIES),
                             timeout_s=60, message="a poll's points added to the plots")
 
         assert app_page.errors == []

@@ -7,8 +7,7 @@ import re
 import pytest
 
 from tests.provider_server import ProviderServer
-from tests.served import ServedApp, free_port, open_app_page, wait_until
-from tests.test_ui_streaming import POINTS_JS
+from tests.served import ServedApp, free_port, open_app_page, temperature_points, wait_until
 
 pytestmark = pytest.mark.ui
 
@@ -98,7 +97,7 @@ def test_page_loads_with_the_provider_down_and_fills_in_when_it_answers(
         with ProviderServer(port=port):
             page.wait_until(lambda: page.page.get_by_text(re.compile(r"ok \d\d:")).count() > 0,
                             timeout_s=60, message="cities reporting ok")
-            page.wait_until(lambda: page.page.evaluate(POINTS_JS) > 0, timeout_s=60,
+            page.wait_until(lambda: temperature_points(page.page) > 0, timeout_s=60,
                             message="points on the plots")
 
 

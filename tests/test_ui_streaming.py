@@ -11,7 +11,7 @@ import time
 import pytest
 
 from tests.provider_server import ProviderServer
-from tests.served import ServedApp, free_port, open_app_page, wait_until
+from tests.served import ServedApp, free_port, open_app_page, temperature_points, wait_until
 
 pytestmark = pytest.mark.ui
 
@@ -19,21 +19,6 @@ INTERVAL_S = 1.0
 CITIES = 7  # the article's California cities, the default
 FORECAST = "/v1/forecast"
 
-# Rows drawn on the temperature plot: the data sources holding exactly (time, temperature).
-POINTS_JS = """() => {
-  let n = 0;
-  for (const doc of Bokeh.documents) {
-    for (const m of doc._all_models.values()) {
-      if (m.type !== 'ColumnDataSource') continue;
-      const d = m.data;
-      const keys = d instanceof Map ? [...d.keys()] : Object.keys(d);
-      if (keys.length === 2 && keys.includes('time') && keys.includes('temperature')) {
-        n += (d instanceof Map ? d.get('time') : d.time).length;
-      }
-    }
-  }
-  return n;
-}"""
 
 
 def open_page(context, url):
@@ -42,7 +27,7 @@ def open_page(context, url):
 
 
 def points(app) -> int:
-    return app.page.evaluate(POINTS_JS)
+    return temperature_points(app.page)
 
 
 def app_env(server, db_path, **extra) -> dict[str, str]:
