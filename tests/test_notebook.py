@@ -56,11 +56,16 @@ def test_notebook_runs_headless(tmp_path: Path, monkeypatch: pytest.MonkeyPatch)
     monkeypatch.setenv("WEATHER_DB", str(tmp_path / "history.sqlite3"))
     monkeypatch.setenv("WEATHER_INTERVAL", "1")
     nb = nbformat.read(NOTEBOOK, as_version=4)
+    km = kernel_manager(tmp_path)
     client = NotebookClient(
-        nb, km=kernel_manager(tmp_path), timeout=CELL_TIMEOUT_S,
-        resources={"metadata": {"path": str(REPO_ROOT)}},
+        nb, km=km, timeout=CELL_TIMEOUT_S, resources={"metadata": {"path": str(REPO_ROOT)}},
     )
-    client.execute()  # raises CellExecutionError, naming the cell, if one fails
+    try:
+        client.execute()  # raises CellExecutionError, naming the cell, if one fails
+    finally:
+        # nbclient leaves a kernel it was given running; its feed would poll on for ever.
+        if km.has_kernel:
+            km.shutdown_kernel(now=True)
 
     for cell in nb.cells:
         if cell.cell_type != "code":
