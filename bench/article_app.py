@@ -1,8 +1,9 @@
 """The article's design ("Real-time dashboard in Python", Sophia Yang, 2021) kept as the baseline.
 
 Serve with `panel serve bench/article_app.py`. Kept as the article wrote it, on purpose: every
-browser session builds its own streamz `PeriodicDataFrame` that polls the provider (and never
-stops it when the session closes), every Refresh or column change asks the provider again for
+browser session builds its own streamz `PeriodicDataFrame` that polls the provider (nothing
+stops it when the viewer leaves: it polls on until the destroyed session's frame is
+garbage-collected), every Refresh or column change asks the provider again for
 every city, one request after the other with no timeout, and a failed city breaks the frame.
 Changes are only those the benchmarks need: URLs, key, cities, interval and tiles come from the
 environment; the map is `hvplot.points(..., tiles=...)` because hvPlot now projects lon/lat
