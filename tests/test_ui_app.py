@@ -51,11 +51,11 @@ def test_api_key_appears_nowhere_the_user_or_a_log_can_see(
         ))
         response = page.goto(served.url, wait_until="domcontentloaded", timeout=90_000)
         html = response.text()
-        wait_until(lambda: provider_server.count("/data/2.5/weather") >= 4, timeout_s=60,
+        wait_until(lambda: provider_server.count("/data/2.5/weather") >= 4, timeout_s=120,
                    page=page, message="several polls with the key")
         page.locator(".bk-tab", has_text="Refresh").click()
         page.get_by_role("button", name="Refresh").click()
-        wait_until(lambda: page.get_by_text("Atlantis").count() > 0, timeout_s=60, page=page,
+        wait_until(lambda: page.get_by_text("Atlantis").count() > 0, timeout_s=120, page=page,
                    message="the Refresh tab showing its cities")
         assert any(FAKE_KEY in r.query.get("appid", "") for r in provider_server.requests)
         assert frames and "Real-time weather" in html
@@ -70,7 +70,7 @@ def test_invalid_setting_shows_one_readable_line_and_no_traceback(browser_contex
     with ServedApp("app.py", env={"WEATHER_INTERVAL": "soon"}) as served:
         page = open_page(browser_context, served.url)
         page.wait_until(lambda: page.page.get_by_text("Configuration error").count() > 0,
-                        timeout_s=60, message="the configuration error")
+                        timeout_s=120, message="the configuration error")
         text = page.page.get_by_text("WEATHER_INTERVAL").first.inner_text()
         assert "must be a number of seconds greater than 0" in text
         assert page.page.get_by_text("Traceback").count() == 0
@@ -92,12 +92,12 @@ def test_page_loads_with_the_provider_down_and_fills_in_when_it_answers(
     with ServedApp("app.py", env=env) as served:
         page = open_page(browser_context, served.url)
         page.wait_until(lambda: page.page.get_by_text("unreachable").count() > 0,
-                        timeout_s=60, message="the outage in the status")
+                        timeout_s=120, message="the outage in the status")
         # The provider comes up on the port the app was told about.
         with ProviderServer(port=port):
             page.wait_until(lambda: page.page.get_by_text(re.compile(r"ok \d\d:")).count() > 0,
-                            timeout_s=60, message="cities reporting ok")
-            page.wait_until(lambda: temperature_points(page.page) > 0, timeout_s=60,
+                            timeout_s=120, message="cities reporting ok")
+            page.wait_until(lambda: temperature_points(page.page) > 0, timeout_s=120,
                             message="points on the plots")
 
 
@@ -107,17 +107,17 @@ def test_units_switch_changes_both_tabs_for_that_viewer(browser_context, tmp_pat
     with ServedApp("app.py", env=env) as served:
         page = open_page(browser_context, served.url)
         p = page.page
-        page.wait_until(lambda: p.get_by_text("Temperature (°F)").count() > 0, timeout_s=60,
+        page.wait_until(lambda: p.get_by_text("Temperature (°F)").count() > 0, timeout_s=120,
                         message="Fahrenheit labels")
         p.get_by_role("button", name="°C · m/s").click()
         page.wait_until(lambda: axis_labels(p) >= {"Temperature (°C)", "Wind speed (m/s)"},
-                        timeout_s=60, message="Celsius axis labels")
+                        timeout_s=120, message="Celsius axis labels")
         p.locator(".bk-tab", has_text="Refresh").click()
         page.wait_until(lambda: p.get_by_text("Temp (°C)").count() > 0 and
-                        p.get_by_text("Temp (°F)").count() == 0, timeout_s=60,
+                        p.get_by_text("Temp (°F)").count() == 0, timeout_s=120,
                         message="the Refresh table in Celsius")
         other = open_page(browser_context, served.url)  # another viewer keeps °F
-        other.wait_until(lambda: "Temperature (°F)" in axis_labels(other.page), timeout_s=60,
+        other.wait_until(lambda: "Temperature (°F)" in axis_labels(other.page), timeout_s=120,
                          message="the other viewer still in Fahrenheit")
 
 
@@ -128,14 +128,14 @@ def test_no_console_errors_on_load_tab_switch_and_theme_switch(browser_context, 
     with ServedApp("app.py", env=env) as served:
         page = open_page(browser_context, served.url)
         p = page.page
-        page.wait_until(lambda: axis_labels(p), timeout_s=60, message="the plots")
+        page.wait_until(lambda: axis_labels(p), timeout_s=120, message="the plots")
         p.locator(".bk-tab", has_text="Refresh").click()
         page.wait_until(lambda: p.get_by_text("refreshed").count() > 0 or
-                        p.get_by_role("button", name="Refresh").count() > 0, timeout_s=60,
+                        p.get_by_role("button", name="Refresh").count() > 0, timeout_s=120,
                         message="the Refresh tab")
         p.locator(".bk-tab", has_text="Real Time").click()
         dark = open_page(browser_context, served.url + "?theme=dark")
-        dark.wait_until(lambda: axis_labels(dark.page), timeout_s=60, message="dark plots")
+        dark.wait_until(lambda: axis_labels(dark.page), timeout_s=120, message="dark plots")
         assert real_errors(page) == [] and real_errors(dark) == []
         assert "Traceback" not in served.log_text()
 

@@ -72,9 +72,9 @@ def test_two_pages_update_while_upstream_calls_stay_one_per_interval(
     second = open_page(browser_context, served.url)
     start_first, start_second = points(first), points(second)
     requests_before, started = provider.count(FORECAST), time.monotonic()
-    first.wait_until(lambda: points(first) >= start_first + 3 * CITIES, timeout_s=60,
+    first.wait_until(lambda: points(first) >= start_first + 3 * CITIES, timeout_s=120,
                      message="three polls drawn on the first page")
-    second.wait_until(lambda: points(second) >= start_second + 3 * CITIES, timeout_s=60,
+    second.wait_until(lambda: points(second) >= start_second + 3 * CITIES, timeout_s=120,
                       message="three polls drawn on the second page")
     elapsed_s = time.monotonic() - started
     requests = provider.count(FORECAST) - requests_before
@@ -86,12 +86,12 @@ def test_two_pages_update_while_upstream_calls_stay_one_per_interval(
 def test_a_page_opened_later_shows_the_earlier_points_at_once(served, browser_context):
     """Test that a new viewer's first paint holds the history gathered before it came."""
     first = open_page(browser_context, served.url)
-    first.wait_until(lambda: points(first) >= 4 * CITIES, timeout_s=60, message="history")
+    first.wait_until(lambda: points(first) >= 4 * CITIES, timeout_s=120, message="history")
     gathered = points(first)
     first.page.close()
     late = open_page(browser_context, served.url)
     # The document arrives over the websocket: its first state with any point holds them all.
-    late.wait_until(lambda: points(late) > 0, timeout_s=60, message="the first paint")
+    late.wait_until(lambda: points(late) > 0, timeout_s=120, message="the first paint")
     assert points(late) >= gathered
 
 
@@ -104,16 +104,16 @@ def test_history_survives_a_restart_even_with_the_provider_down(
     provider_server.data_period_s = 0.5
     with ServedApp("app.py", env=app_env(provider_server, db_path)) as first_run:
         page = open_page(browser_context, first_run.url)
-        page.wait_until(lambda: points(page) >= 3 * CITIES, timeout_s=60, message="points")
+        page.wait_until(lambda: points(page) >= 3 * CITIES, timeout_s=120, message="points")
         page.page.close()
     closed_port = f"http://127.0.0.1:{free_port()}"
     env = app_env(provider_server, db_path, OPEN_METEO_BASE_URL=closed_port)
     with ServedApp("app.py", env=env) as second_run:
         page = open_page(browser_context, second_run.url)
-        page.wait_until(lambda: points(page) > 0, timeout_s=60, message="the first paint")
+        page.wait_until(lambda: points(page) > 0, timeout_s=120, message="the first paint")
         assert points(page) >= 3 * CITIES
         page.wait_until(lambda: page.page.get_by_text("unreachable").count() > 0,
-                        timeout_s=60, message="the outage in the status line")
+                        timeout_s=120, message="the outage in the status line")
         assert "could not connect" in second_run.log_text()
 
 
@@ -122,17 +122,17 @@ def test_pausing_one_page_does_not_pause_the_other(served, browser_context):
     paused = open_page(browser_context, served.url)
     live = open_page(browser_context, served.url)
     for app in (paused, live):
-        app.wait_until(lambda app=app: points(app) > 0, timeout_s=60, message="a drawn plot")
+        app.wait_until(lambda app=app: points(app) > 0, timeout_s=120, message="a drawn plot")
     paused.page.get_by_role("button", name="Pause").click()
     paused.wait_until(lambda: paused.page.get_by_text("paused for this viewer").count() > 0,
-                      timeout_s=30, message="the paused status")
+                      timeout_s=120, message="the paused status")
     held = points(paused)
     start_live = points(live)
-    live.wait_until(lambda: points(live) >= start_live + 2 * CITIES, timeout_s=60,
+    live.wait_until(lambda: points(live) >= start_live + 2 * CITIES, timeout_s=120,
                     message="the live page updating")
     assert points(paused) == held
     paused.page.get_by_role("button", name="Pause").click()
-    paused.wait_until(lambda: points(paused) >= points(live) - CITIES, timeout_s=60,
+    paused.wait_until(lambda: points(paused) >= points(live) - CITIES, timeout_s=120,
                       message="the resumed page catching up")
 
 
@@ -140,14 +140,14 @@ def test_provider_outage_keeps_points_and_recovers_by_itself(served, provider, b
     """Test that while the provider fails the page keeps its points and says so, and that
     updates resume by themselves once it answers again."""
     page = open_page(browser_context, served.url)
-    page.wait_until(lambda: points(page) >= 2 * CITIES, timeout_s=60, message="first points")
+    page.wait_until(lambda: points(page) >= 2 * CITIES, timeout_s=120, message="first points")
     provider.set_fault("500")
-    page.wait_until(lambda: page.page.get_by_text("server error").count() > 0, timeout_s=60,
+    page.wait_until(lambda: page.page.get_by_text("server error").count() > 0, timeout_s=120,
                     message="the outage in the status line")
     during = points(page)
     assert during >= 2 * CITIES
     provider.clear_faults()
-    page.wait_until(lambda: points(page) >= during + 2 * CITIES, timeout_s=60,
+    page.wait_until(lambda: points(page) >= during + 2 * CITIES, timeout_s=120,
                     message="updates after the outage")
     page.wait_until(lambda: page.page.get_by_text("server error").count() == 0, timeout_s=10,
                     message="the status clearing")
@@ -156,7 +156,7 @@ def test_provider_outage_keeps_points_and_recovers_by_itself(served, provider, b
 def test_closing_the_page_releases_its_session(served, browser_context):
     """Test that closing a browser tab ends that viewer's session and its timer on the server."""
     page = open_page(browser_context, served.url)
-    page.wait_until(lambda: points(page) > 0, timeout_s=60, message="a drawn plot")
+    page.wait_until(lambda: points(page) > 0, timeout_s=120, message="a drawn plot")
     page.page.close()
-    wait_until(lambda: "viewer session closed" in served.log_text(), timeout_s=60,
+    wait_until(lambda: "viewer session closed" in served.log_text(), timeout_s=120,
                message="the server to destroy the closed session")
