@@ -25,7 +25,7 @@ CMAPS = {"temperature": "RdYlBu_r", "humidity": "YlGnBu", "wind_speed": "viridis
 #: Above this many cities the names are left to the hover, or they would cover each other.
 MAX_LABELS = 25
 #: Extra room east of the cities for their names, as a fraction of the width.
-LABEL_ROOM = 0.2
+LABEL_ROOM = 0.4
 #: Gap between a point's centre and its name, in screen pixels.
 LABEL_OFFSET_PX = 22
 

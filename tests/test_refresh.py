@@ -14,7 +14,7 @@ from bokeh.models import ColorBar, ColumnDataSource, HoverTool
 
 from dashboards import refresh_data as rd
 from dashboards.feed import NoDataYet
-from dashboards.map import extent
+from dashboards.map import LABEL_ROOM, extent
 from dashboards.refresh import RefreshTab
 from dashboards.refresh_messages import literal_markdown
 from dashboards.viewer_settings import ViewerSettings
@@ -320,10 +320,11 @@ def test_extent_pads_the_cities_and_widens_a_single_one():
     """Test that the map shows every city off the edges (names east), one with surroundings."""
     frame = pd.DataFrame({"lon": [-122.0, -117.0], "lat": [32.0, 38.0]})
     lon0, lon1, lat0, lat1 = extent(frame)
-    assert lon0 == pytest.approx(-123.0) and lon1 == pytest.approx(-116.0 + 7 * 0.2)
+    assert lon0 == pytest.approx(-123.0) and lon1 == pytest.approx(-116.0 + 7 * LABEL_ROOM)
     assert lat0 == pytest.approx(30.8) and lat1 == pytest.approx(39.2)
     lon0, lon1, lat0, lat1 = extent(frame.iloc[:1])
-    assert lon1 - lon0 == pytest.approx(4.0 * 1.2) and lat1 - lat0 == pytest.approx(4.0)
+    assert lon1 - lon0 == pytest.approx(4.0 * (1 + LABEL_ROOM))
+    assert lat1 - lat0 == pytest.approx(4.0)
 
 
 def test_tiles_project_the_points_and_none_draws_plain_degrees():
