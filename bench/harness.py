@@ -76,9 +76,13 @@ def environment() -> dict[str, str]:
 
 
 def write_results(
-    rows: Sequence[Figure], json_path: str | Path, md_path: str | Path, title: str = "Benchmarks"
+    rows: Sequence[Figure], json_path: str | Path, md_path: str | Path, title: str = "Benchmarks",
+    notes: str = "",
 ) -> None:
-    """Write the figures as JSON and as a Markdown table, with the versions measured."""
+    """Write the figures as JSON and as a Markdown table, with the versions measured.
+
+    ``notes`` (Markdown) goes between the versions and the table, and into the JSON.
+    """
     env = environment()
     measured_at = datetime.now(UTC).isoformat(timespec="seconds")
     json_path, md_path = Path(json_path), Path(md_path)
@@ -87,10 +91,13 @@ def write_results(
     payload = {
         "measured_at": measured_at,
         "environment": env,
+        "notes": notes,
         "figures": [r.as_dict() for r in rows],
     }
     json_path.write_text(json.dumps(payload, indent=2) + "\n")
     versions = ", ".join(f"{k} {v}" for k, v in env.items())
+    notes = f"{notes.strip()}\n\n" if notes.strip() else ""
     md_path.write_text(
-        f"# {title}\n\nMeasured {measured_at} with {versions}.\n\n{markdown_table(rows)}\n"
+        f"# {title}\n\nMeasured {measured_at} with {versions}.\n\n{notes}"
+        f"{markdown_table(rows)}\n"
     )
