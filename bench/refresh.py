@@ -75,9 +75,8 @@ def _ready(target: Target) -> None:
     page.locator(".bk-tab", has_text="Refresh").click(timeout=120_000)
     target.button().wait_for(state="visible", timeout=60_000)
     expression = "() => window.__bench.tableSig().length > 40"
-    if target.design == "ours":  # the first fetch starts once the page has loaded
-        expression = "() => window.__bench.textSig('Refreshed').length > 0"
-    wait_for(target.view, lambda: bool(target.view.state(expression)), 60.0)
+    if not wait_for(target.view, lambda: bool(target.view.state(expression)), 60.0):
+        raise TimeoutError(f"{target.design}: no Refresh table after 60 s")
     target.cache_until = time.monotonic() + REFRESH_CACHE_S + 0.5
     target.last_refresh = time.monotonic()
 

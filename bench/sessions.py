@@ -61,9 +61,13 @@ class Sessions:
     def _run(self, coro: Any, timeout_s: float) -> Any:
         return asyncio.run_coroutine_threadsafe(coro, self._loop).result(timeout_s)
 
-    def open(self, n: int) -> int:
-        """Open ``n`` more sessions, one after the other; return how many opened."""
-        results = self._run(self._open_many(n), n * (self.timeout_s + 5) + 5)
+    def open(self, n: int, budget_s: float | None = None) -> int:
+        """Open up to ``n`` more sessions, one after the other; return how many opened.
+
+        With ``budget_s``, no session is started after that many seconds.
+        """
+        deadline = None if budget_s is None else self._loop.time() + budget_s
+        results = self._run(self._open_many(n, deadline), n * (self.timeout_s + 5) + 5)
         opened = [conn for conn in results if isinstance(conn, WebSocketClientConnection)]
         self._open.extend(opened)
         return len(opened)
@@ -79,9 +83,11 @@ class Sessions:
         self._loop.call_soon_threadsafe(self._loop.stop)
         self._thread.join(5.0)
 
-    async def _open_many(self, n: int) -> list[Any]:
+    async def _open_many(self, n: int, deadline: float | None) -> list[Any]:
         opened: list[Any] = []
         for _ in range(n):
+            if deadline is not None and self._loop.time() > deadline:
+                break
             try:
                 opened.append(await asyncio.wait_for(self._open_one(), self.timeout_s))
             except Exception as exc:  # counted by the caller
