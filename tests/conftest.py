@@ -57,6 +57,8 @@ def blocked_requests() -> BlockedRequests:
 def browser_context(playwright_browser: Any, blocked_requests: BlockedRequests) -> Iterator[Any]:
     """A fresh browser context whose requests to hosts other than this machine are aborted."""
     context = playwright_browser.new_context()
+    # Clicks and look-ups wait for a slow machine instead of failing after Playwright's 30 s.
+    context.set_default_timeout(120_000)
     block_outside_hosts(context, blocked_requests)
     yield context
     context.close()
