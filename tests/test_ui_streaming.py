@@ -122,7 +122,12 @@ def test_pausing_one_page_does_not_pause_the_other(served, browser_context):
     paused = open_page(browser_context, served.url)
     live = open_page(browser_context, served.url)
     for app in (paused, live):
+        # An update that reaches the page shows the session is live (Panel holds a page's
+        # updates until the browser reports it ready); only then is a click meaningful.
         app.wait_until(lambda app=app: points(app) > 0, timeout_s=120, message="a drawn plot")
+        first = points(app)
+        app.wait_until(lambda app=app, first=first: points(app) > first, timeout_s=120,
+                       message="an update reaching the page")
     paused.page.get_by_role("button", name="Pause").click()
     paused.wait_until(lambda: paused.page.get_by_text("paused for this viewer").count() > 0,
                       timeout_s=120, message="the paused status")
