@@ -126,10 +126,11 @@ def _measure(quick: bool) -> tuple[dict[tuple[str, int], Target], float]:
                     (target.view,) = browser.open(target.app.url)
                 for target in targets.values():
                     _ready(target)
-                for _ in range(reps):
+                for rep in range(reps):
                     for n in SIZES:
                         _click(targets["ours", n])
-                        _click(targets["ours", n], cached=True)
+                        if rep == 0:  # one cached click per size: a side figure
+                            _click(targets["ours", n], cached=True)
                     for n in SIZES:
                         _click(targets["article", n])
         finally:
@@ -171,10 +172,13 @@ def run(quick: bool) -> list[Figure]:
             + ("; goal < 0.25 s for ours" if n == 7 else "")))
     for n in SIZES:
         ours, article = targets["ours", n], targets["article", n]
+        # A click that came too late for the cache asked the provider: it is not counted.
+        cached = [s for s, asked in zip(ours.cached_s, ours.cached_requests, strict=True)
+                  if asked == 0]
         figures.append(Figure(
             f"Refresh click, cached (within {REFRESH_CACHE_S:g} s), {n} cities",
-            _med(ours.cached_s), _med(article.uncached_s), "s",
-            "ours: answered from the shared cache, timed to the 'Refreshed' text; upstream "
-            f"requests during these clicks: {sum(ours.cached_requests)}; baseline: the "
-            "article's (uncached, it has no cache)"))
+            _med(cached), _med(article.uncached_s), "s",
+            f"ours: {len(cached)}/{len(ours.cached_s)} clicks answered from the shared cache "
+            "(no upstream request), timed to the 'Refreshed' text; baseline: the article's "
+            "(uncached, it has no cache)"))
     return figures

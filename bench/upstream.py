@@ -24,7 +24,7 @@ VIEWERS = (1, 4, 8)
 #: Time for new viewers' own page-load requests to finish before counting.
 SETTLE_S = 4.0
 #: Most time spent opening one step's sessions (a slow server then counts fewer viewers).
-OPEN_BUDGET_S = 90.0
+OPEN_BUDGET_S = 60.0
 REQUESTS_PER_POLL = {"ours": len(DEFAULT_CITIES), "article": 1}
 DESIGNS = ("ours", "article")
 
