@@ -7,6 +7,7 @@ import logging
 import time
 
 import holoviews as hv
+import numpy as np
 import pandas as pd
 import panel as pn
 import param
@@ -160,8 +161,8 @@ class StreamingTab(pn.viewable.Viewer):
         if not frames:
             return
         times = [f["time"] for f in frames]
-        start = min(t.min() for t in times).tz_convert(None)
-        end = max(t.max() for t in times).tz_convert(None)
+        start = _axis_time(min(t.min() for t in times))
+        end = _axis_time(max(t.max() for t in times))
         low = min(float(f[quantity].min()) for f in frames)
         high = max(float(f[quantity].max()) for f in frames)
         pad = (high - low) * 0.1 or 1.0
@@ -214,8 +215,8 @@ class StreamingTab(pn.viewable.Viewer):
         # they press the plot's reset button.
         if span_s is None or not all(b.following for b in self._buffers.values()):
             return
-        end = pd.Timestamp.now(tz="UTC").tz_localize(None)
-        start = end - pd.Timedelta(seconds=span_s)
+        now = pd.Timestamp.now(tz="UTC")
+        start, end = _axis_time(now - pd.Timedelta(seconds=span_s)), _axis_time(now)
         for pane in self.plots.values():
             # The Bokeh plots this pane rendered, one per page showing it (private but stable).
             for plot, _pane in pane._plots.values():
@@ -245,6 +246,15 @@ class _CurveMaker:
             data, kdims=[hv.Dimension("time", label="Time (UTC)")],
             vdims=[hv.Dimension(self.quantity, label=self.label)], label=self.city,
         )
+
+
+def _axis_time(moment: pd.Timestamp) -> np.datetime64:
+    """A UTC time as a time axis holds it: naive ``datetime64``, as HoloViews sets it.
+
+    A Bokeh range keeps the type it is given, and Panel's axis linking compares start and
+    end: a ``Timestamp`` end beside HoloViews' ``datetime64`` start makes that raise.
+    """
+    return moment.tz_convert(None).to_datetime64()
 
 
 def _stream_rows(plot, quantity: str, chunks: dict[int, pd.DataFrame]) -> None:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+import holoviews as hv
+import panel as pn
 import pytest
 from bokeh.document import Document
 from bokeh.document.events import ColumnDataChangedEvent, ColumnsStreamedEvent
@@ -130,5 +132,30 @@ def test_html_in_a_city_name_is_shown_as_text(feed):
     try:
         assert "<b>x</b>" not in tab.legend.object
         assert "&lt;b&gt;x&lt;/b&gt;" in tab.legend.object
+    finally:
+        tab._callback.stop()
+
+
+@pytest.mark.parametrize("window", ["All", "Last hour"])
+def test_another_plot_redrawn_after_an_update_on_the_same_page(feed, window):
+    """Test that a page whose time axes followed an update can still redraw another plot.
+
+    Panel links the axes of every HoloViews pane on the page whenever one pane gets a new
+    object (the Refresh map does, on load and on every refresh); it compares each range's
+    start and end, which must therefore be of one type.
+    """
+    tab = StreamingTab(feed=feed, settings=ViewerSettings(), window=window,
+                       check_period_ms=60_000)
+    other = pn.pane.HoloViews(hv.Points([(0, 0)]))
+    doc = Document()
+    doc.add_root(pn.Column(tab, other).get_root(doc))
+    try:
+        add_polls(feed.history, 100, 2)
+        tab._on_tick()
+        other.object = hv.Points([(1, 1)])
+        (plot, _), = tab.plots["temperature"]._plots.values()
+        x_range = plot.handles["x_range"]
+        assert x_range.start < x_range.end
+        assert plotted(tab, "temperature") == {c: 102 for c in CITIES}
     finally:
         tab._callback.stop()
