@@ -10,6 +10,7 @@ from weather.cities import CALIFORNIA_CITIES
 from weather.http import HttpClient
 from weather.models import Observation
 from weather.providers import OpenWeatherProvider
+from weather.providers.openweather import MAX_IN_FLIGHT
 
 KEY = "SECRET-KEY-1234567890"
 PATH = "/data/2.5/weather"
@@ -48,6 +49,15 @@ def test_requests_are_concurrent(server):
     server.latency_s = 0.2
     make_provider(server).current(CITIES)
     assert server.max_in_flight > 1
+
+
+def test_up_to_thirty_two_requests_are_in_flight_at_once(server):
+    """Test that a long list is asked many cities at a time, and never more than the bound."""
+    server.latency_s = 0.5
+    cities = [f"City {i}" for i in range(40)]
+    make_provider(server).current(cities)
+    assert server.count(PATH) == 40
+    assert 16 <= server.max_in_flight <= MAX_IN_FLIGHT == 32
 
 
 def test_the_query_is_exactly_q_appid_units_metric(server):

@@ -16,6 +16,9 @@ from weather.providers._parse import number
 from weather.providers.base import CityResult, Provider
 
 SERVICE = "OpenWeather"
+#: Requests in flight at once. OpenWeather limits calls per minute, not connections, so 30
+#: cities cost about one round trip; the bound keeps a very long list from opening hundreds.
+MAX_IN_FLIGHT = 32
 
 
 def parse_current(city: str, payload: Any) -> Observation:
@@ -50,7 +53,7 @@ class OpenWeatherProvider(Provider):
     name = "openweather"
 
     def __init__(self, api_key: str, *, base_url: str = DEFAULT_OPENWEATHER_BASE_URL,
-                 http: HttpClient | None = None, max_workers: int = 8) -> None:
+                 http: HttpClient | None = None, max_workers: int = MAX_IN_FLIGHT) -> None:
         if not api_key:
             raise errors.ConfigError("OPENWEATHER_API_KEY", "the openweather provider needs "
                                      "an API key")
