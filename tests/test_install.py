@@ -26,6 +26,7 @@ TITLE = "Real-time weather"
 SERVE = "panel serve app.py"
 INSTALL_AND_START_S = 1200.0  # a cold pip install of Panel and its stack can take minutes
 STOP_S = 15.0
+APP_FAILED = "Error running application handler"  # what `panel serve` logs for a broken app
 
 
 def readme_run_command() -> str:
@@ -106,6 +107,9 @@ def test_readme_run_command_serves_the_app(tmp_path: Path) -> None:
         def serving() -> bool:
             if proc.poll() is not None:
                 raise RuntimeError(f"the command exited with code {proc.returncode}")
+            if APP_FAILED in log_path.read_text(errors="replace"):
+                # Panel answers with an error page: the app will not start by waiting.
+                raise RuntimeError("the app failed to build its page")
             status, body = get_page(url)
             if status not in (None, 200):
                 raise RuntimeError(f"{url} answered HTTP {status}")
