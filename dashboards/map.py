@@ -7,8 +7,11 @@ import warnings
 import holoviews as hv
 import hvplot.pandas  # noqa: F401  (registers .hvplot on frames)
 import pandas as pd
+import panel as pn
+from bokeh.models import ColorBar
 from holoviews.util.transform import lon_lat_to_easting_northing
 
+from dashboards.plotting import CANVAS
 from dashboards.refresh_data import quantity_name
 
 MAP_HEIGHT_PX = 680
@@ -49,8 +52,31 @@ def _offset_labels(plot: object, element: object) -> None:
     plot.handles["glyph"].x_offset = LABEL_OFFSET_PX  # type: ignore[attr-defined]
 
 
+def colour_limits(frame: pd.DataFrame) -> tuple[float, float]:
+    """The span of the colour bar: the values' range, or one unit either side of one value."""
+    if frame.empty:
+        return 0.0, 1.0
+    low, high = float(frame["value"].min()), float(frame["value"].max())
+    # One value only: give the colour bar a span so it still reads as a scale.
+    return (low - 1, high + 1) if low == high else (low, high)
+
+
+def _colorbar_title(label: str):
+    """A hook that titles the colour bar; HoloViews sets ``clabel`` only on the first draw."""
+
+    def hook(plot: object, element: object) -> None:
+        for handle in plot.handles.values():  # type: ignore[attr-defined]
+            if isinstance(handle, ColorBar):
+                handle.title = label
+
+    return hook
+
+
 def _labels(frame: pd.DataFrame, projected: bool) -> hv.Labels:
-    """City names right of their points, clear of the markers."""
+    """City names right of their points, clear of the markers (none past ``MAX_LABELS``)."""
+    if len(frame) > MAX_LABELS:
+        # Too many names would cover each other: an empty layer keeps the map's shape.
+        frame = frame.iloc[0:0]
     x, y = frame["lon"].to_numpy(), frame["lat"].to_numpy()
     dims = ["lon", "lat"]
     if projected:
@@ -69,17 +95,18 @@ def _labels(frame: pd.DataFrame, projected: bool) -> hv.Labels:
 
 def city_map(frame: pd.DataFrame, column: str, label: str, tiles: str | None,
              title: str = "") -> hv.Overlay:
-    """Points of ``frame`` (``refresh_data.MAP_COLUMNS``) coloured by ``value``.
+    """Points of ``frame`` (``refresh_data.MAP_COLUMNS``) coloured by ``value``, with names.
 
     ``label`` (e.g. "Temperature (°F)") titles the colour bar; ``tiles`` names an hvPlot tile
     source or is None for a plain lon/lat map. The hover shows the city, the value with its
     unit, the observation time and the position in degrees (not Web Mercator metres).
+    Whatever the frame, the layers are the same, so a ``DynamicMap`` can redraw the map in
+    place from a new frame: only the data, colours and ranges go to the browser.
     """
     lon0, lon1, lat0, lat1 = extent(frame)
-    clim = None
-    if not frame.empty and frame["value"].min() == frame["value"].max():
-        # One value only: give the colour bar a span so it still reads as a scale.
-        clim = (float(frame["value"].min()) - 1, float(frame["value"].max()) + 1)
+    low, high = colour_limits(frame)
+    # HoloViews takes the span of the values itself, unless they are all one value.
+    clim = (low, high) if len(frame) and frame["value"].nunique() == 1 else None
     with warnings.catch_warnings():
         # hvPlot warns that it cannot find the bounds of an empty frame; the limits are given.
         warnings.filterwarnings("ignore", message="Could not determine")
@@ -98,6 +125,72 @@ def city_map(frame: pd.DataFrame, column: str, label: str, tiles: str | None,
             responsive=True, height=MAP_HEIGHT_PX, title=title, fontscale=1.3,
             xlabel="Longitude", ylabel="Latitude",
         )
-    if 0 < len(frame) <= MAX_LABELS:
-        points = points * _labels(frame, projected=bool(tiles))
-    return points.opts(active_tools=["wheel_zoom"]) if tiles else points
+    # The colour bar goes below the map, so the points get the width beside the table.
+    points = points.opts(hv.opts.Points(hooks=[_colorbar_title(label)],
+                                        colorbar_position="bottom"))
+    drawn = (points * _labels(frame, projected=bool(tiles))).opts(**CANVAS)
+    return drawn.opts(active_tools=["wheel_zoom"]) if tiles else drawn
+
+
+class CityMapPane:
+    """The map of one Refresh tab, redrawn in place as new values arrive.
+
+    When only the values changed (the usual refresh: same cities, column, units and tiles),
+    the points' colours, hover texts and colour bar span are written straight into each
+    page's Bokeh models: a few hundred bytes, nothing laid out again. Anything else goes
+    through HoloViews, which updates ranges, labels and colour map of the same figure.
+    """
+
+    def __init__(self, **pane_params: object) -> None:
+        self.pane = pn.pane.HoloViews(None, **pane_params)
+        self._frames: hv.streams.Pipe | None = None
+        self._options: tuple[str, str, str | None] = ("temperature", "", None)
+        self._drawn: tuple | None = None
+
+    def show(self, frame: pd.DataFrame, column: str, label: str, tiles: str | None) -> None:
+        """Draw ``frame`` (``refresh_data.MAP_COLUMNS``) coloured by ``column``."""
+        options = (column, label, tiles)
+        drawn = (options, tuple(frame["city"]), tuple(frame["lon"]), tuple(frame["lat"]))
+        if self._frames is None or tiles != self._options[2]:
+            # First drawing, or tiles added or removed: a new figure.
+            self._options = options
+            self._frames = hv.streams.Pipe(data=frame)
+            self.pane.object = hv.DynamicMap(self._draw, streams=[self._frames])
+        elif drawn == self._drawn and self._write_values(frame):
+            self._frames.update(data=frame)  # for pages drawn later; shown ones are done
+        else:
+            self._options = options
+            self._frames.send(frame)
+        self._drawn = drawn
+        # A page drawn from now on (the tab shown again in a notebook) must start from this
+        # frame, not from the one HoloViews cached when the map was first drawn.
+        self.pane.object.reset()
+
+    def _draw(self, data: pd.DataFrame) -> hv.Overlay:
+        return city_map(data, *self._options)
+
+    def _write_values(self, frame: pd.DataFrame) -> bool:
+        """Put ``frame``'s values into every shown copy of the map; False if one has none."""
+        shown = [_points_plot(plot) for plot, _pane in self.pane._plots.values()]
+        if not shown or any(points is None for points in shown):
+            return False
+        low, high = colour_limits(frame)
+        for points in shown:
+            source = points.handles["source"]
+            values = frame["value"].to_numpy()
+            source.data = {**source.data, "value": values, "color": values,
+                           "value_text": frame["value_text"].to_numpy(),
+                           "time_text": frame["time_text"].to_numpy()}
+            points.handles["color_color_mapper"].update(low=low, high=high)
+        return True
+
+
+def _points_plot(plot: object) -> object | None:
+    """The HoloViews plot of the points layer in a drawn map, if it has the handles we set."""
+    for layer in (getattr(plot, "subplots", None) or {}).values():
+        handles = getattr(layer, "handles", {})
+        source = handles.get("source")
+        if (handles.get("color_color_mapper") is not None and source is not None
+                and {"value", "color", "value_text", "time_text"} <= set(source.data)):
+            return layer
+    return None

@@ -16,7 +16,6 @@ from dashboards import refresh_data as rd
 from dashboards import refresh_messages as msg
 from dashboards.config import DEFAULT_TILES, TILES
 from dashboards.feed import NoDataYet
-from dashboards.map import city_map
 from dashboards.refresh_jobs import SingleJob
 from dashboards.refresh_view import RefreshView
 from dashboards.viewer_settings import ViewerSettings
@@ -61,6 +60,7 @@ class RefreshTab(pn.viewable.Viewer):
         self.param.column.objects = rd.column_choices(settings.units)
         self._page_ready = False
         self._job = SingleJob(self._update_busy)
+        self._doing = ""  # what the running job does, in words, for the status line
         # Cities the feed has not polled yet are not failures worth a message.
         results = self.results()
         self._notice = msg.partial_failure(results[results["status"] != NoDataYet.status])
@@ -107,8 +107,7 @@ class RefreshTab(pn.viewable.Viewer):
         return self.tiles if self._page_ready and self.tiles != "none" else None
 
     def _update_map(self) -> None:
-        self.view.map.object = city_map(self.map_data(), self.column, self.map_label(),
-                                        self._map_tiles())
+        self.view.map.show(self.map_data(), self.column, self.map_label(), self._map_tiles())
 
     def _update_views(self) -> None:
         with pn.io.hold():
@@ -121,7 +120,7 @@ class RefreshTab(pn.viewable.Viewer):
     def _update_busy(self, busy: bool) -> None:
         with param.edit_constant(self):
             self.busy = busy
-        self.view.show_busy(busy)
+        self.view.show_busy(busy, self._doing)
 
     # -- handlers -------------------------------------------------------------------------
     def _on_page_loaded(self) -> None:
@@ -141,6 +140,8 @@ class RefreshTab(pn.viewable.Viewer):
 
     def _fetch(self) -> bool:
         cities = list(self.cities)
+        if not self._job.running:
+            self._doing = f"Refreshing {len(cities)} cities…"
         return self._job.start(partial(self.provider.current, cities),
                                partial(self._on_fetched, cities))
 
@@ -179,7 +180,10 @@ class RefreshTab(pn.viewable.Viewer):
         problem = msg.check_new_city(name, self.cities)
         if problem is not None:
             self._say(problem)
-        elif not self._job.start(partial(self.provider.current, [name]),
+            return
+        if not self._job.running:
+            self._doing = f"Looking up {name}…"
+        if not self._job.start(partial(self.provider.current, [name]),
                                  partial(self._on_city_checked, name)):
             self._say(msg.BUSY)
 

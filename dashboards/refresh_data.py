@@ -17,6 +17,8 @@ MAP_COLUMNS = ("city", "lat", "lon", "value", "value_text", "time_text")
 #: Columns of the table, in order; their titles come from ``table_titles``.
 TABLE_COLUMNS = ("city", *QUANTITIES, "time", "status")
 TIME_FORMAT = "%Y-%m-%d %H:%M"
+#: The table's shorter form, so every column fits beside the map; it still sorts as time.
+TABLE_TIME_FORMAT = "%m-%d %H:%M"
 #: Longest city name a viewer may type: longer is surely not a city.
 MAX_NAME_LENGTH = 100
 
@@ -37,8 +39,8 @@ def fetched_frame(cities: Sequence[str], results: Sequence[CityResult],
     return results_frame(list(cities), list(results), "metric", provider=provider)
 
 
-def _clock_text(times: pd.Series) -> pd.Series:
-    return times.dt.strftime(TIME_FORMAT).fillna("")
+def _clock_text(times: pd.Series, form: str = TIME_FORMAT) -> pd.Series:
+    return times.dt.strftime(form).fillna("")
 
 
 def map_frame(results: pd.DataFrame, column: str, units: Units) -> pd.DataFrame:
@@ -67,19 +69,21 @@ def table_frame(results: pd.DataFrame, units: Units) -> pd.DataFrame:
     table = pd.DataFrame({"city": shown["city"].astype(str)})
     for quantity in QUANTITIES:
         table[quantity] = shown[quantity].astype("float64").round(1)
-    # ISO text sorts like the times it shows, and needs no time zone guessing in the browser.
-    table["time"] = _clock_text(shown["time"])
+    # Text in ISO order sorts like the times it shows, and needs no time zone guessing in the
+    # browser.
+    table["time"] = _clock_text(shown["time"], TABLE_TIME_FORMAT)
     table["status"] = shown["status"].astype(str)
     return table.reset_index(drop=True)
 
 
 #: Short quantity names for the table's headers, so every column fits beside the map.
-SHORT_NAMES = {"temperature": "Temp", "humidity": "Humidity", "wind_speed": "Wind"}
+#: Short enough for every header and its sort arrow in wide fonts too (DejaVu Sans).
+SHORT_NAMES = {"temperature": "Temp", "humidity": "Hum.", "wind_speed": "Wind"}
 
 
 def table_titles(units: Units) -> dict[str, str]:
     """Column headers of the table, with the units of ``units``: ``"Temp (°F)"``."""
-    titles = {"city": "City", "time": "Observed (UTC)", "status": "Status"}
+    titles = {"city": "City", "time": "Time (UTC)", "status": "Status"}
     titles.update({q: f"{SHORT_NAMES[q]} ({UNIT_SYMBOLS[units][q]})" for q in QUANTITIES})
     return titles
 

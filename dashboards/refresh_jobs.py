@@ -72,10 +72,12 @@ class SingleJob:
             log.debug("refresh: result dropped, the session is gone", exc_info=True)
 
     def _finish(self, done: Callable[[Any], None], outcome: Any) -> None:
-        try:
-            done(outcome)
-        except Exception:
-            log.exception("refresh: could not show the result")
-        finally:
-            self._lock.release()
-            self._on_busy(False)
+        # The result and the end of the busy state reach the page as one update.
+        with pn.io.hold():
+            try:
+                done(outcome)
+            except Exception:
+                log.exception("refresh: could not show the result")
+            finally:
+                self._lock.release()
+                self._on_busy(False)

@@ -13,6 +13,7 @@ import panel as pn
 import param
 
 from dashboards.feed import WeatherFeed
+from dashboards.plotting import CANVAS
 from dashboards.status import FeedStatus, clock_utc
 from dashboards.viewer_settings import ViewerSettings
 from weather.models import QUANTITIES, quantity_label
@@ -205,8 +206,8 @@ class StreamingTab(pn.viewable.Viewer):
             for city, buffer in self._buffers.items()
         ]
         if not curves:
-            return hv.Curve([], "time", quantity).opts(**style)
-        return hv.Overlay(curves).collate()
+            return hv.Curve([], "time", quantity).opts(**style, **CANVAS)
+        return hv.Overlay(curves).collate().opts(**CANVAS)
 
     def _apply_window(self) -> None:
         """Show only the chosen span of time, ending now, on every plot of this viewer."""

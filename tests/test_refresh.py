@@ -6,11 +6,19 @@ import logging
 import threading
 from collections.abc import Sequence
 
-import holoviews as hv
 import pandas as pd
 import pytest
 from bokeh.document import Document
-from bokeh.models import ColorBar, ColumnDataSource, HoverTool
+from bokeh.models import (
+    ColorBar,
+    ColumnDataSource,
+    HoverTool,
+    LinearColorMapper,
+    Plot,
+    TileRenderer,
+)
+from panel.models import HTML
+from panel.models.tabulator import DataTabulator
 
 from dashboards import refresh_data as rd
 from dashboards.feed import NoDataYet
@@ -78,15 +86,22 @@ def make_tab(provider: Provider, cities=CITIES, units="imperial", **kwargs) -> R
                              settings=ViewerSettings(units=units), **kwargs))
 
 
-def plotted(tab: RefreshTab) -> tuple[pd.DataFrame, str, list]:
-    """The points' data, the colour bar title and the hover tooltips the map would send."""
+def rendered_map(tab: RefreshTab) -> tuple[pd.DataFrame, set]:
+    """The points' data as a page newly showing the tab gets it, and all the page's models."""
     doc = Document()
     doc.add_root(tab.__panel__().get_root(doc))
-    colour_bars = [m for m in doc.models if isinstance(m, ColorBar)]
-    hovers = [m for m in doc.models if isinstance(m, HoverTool)]
     sources = [m for m in doc.models if isinstance(m, ColumnDataSource) and "value" in m.data]
-    assert len(colour_bars) == len(sources) == len(hovers) == 1
-    return pd.DataFrame(sources[0].data), colour_bars[0].title, hovers[0].tooltips
+    assert len(sources) == 1
+    return pd.DataFrame(sources[0].data), set(doc.models)
+
+
+def plotted(tab: RefreshTab) -> tuple[pd.DataFrame, str, list]:
+    """The points' data, the colour bar title and the hover tooltips the map would send."""
+    data, models = rendered_map(tab)
+    colour_bars = [m for m in models if isinstance(m, ColorBar)]
+    hovers = [m for m in models if isinstance(m, HoverTool)]
+    assert len(colour_bars) == len(hovers) == 1
+    return data, colour_bars[0].title, hovers[0].tooltips
 
 
 def test_first_data_is_fetched_once_in_the_background_without_a_click():
@@ -238,12 +253,12 @@ def test_clicks_during_a_fetch_are_ignored_not_queued():
     provider.gate = threading.Event()
     for _ in range(10):
         tab.param.trigger("refresh")
-    assert tab.busy and tab.view.map.loading and len(provider.calls) == 2
+    assert tab.busy and "Refreshing 3 cities" in tab.view.status.object and len(provider.calls) == 2
     tab.column = "humidity"  # the event loop is free: recolouring works meanwhile
     assert plotted(tab)[1] == "Humidity (%)"
     provider.gate.set()
     settle(tab)
-    assert len(provider.calls) == 2 and not tab.view.map.loading
+    assert len(provider.calls) == 2 and tab.view.status.object.startswith("Refreshed ")
     tab.param.trigger("refresh")
     settle(tab)
     assert len(provider.calls) == 3
@@ -331,12 +346,12 @@ def test_tiles_project_the_points_and_none_draws_plain_degrees():
     """Test that a tiled map puts the points in Web Mercator and a tile-less one in degrees."""
     provider = CountingProvider()
     frame = rd.fetched_frame(CITIES, provider.current(CITIES), "demo")
-    tiled = make_tab(provider, data=frame, tiles="OSM").view.map.object
-    plain = make_tab(provider, data=frame, tiles="none").view.map.object
-    assert isinstance(tiled.get(0), hv.Tiles)
-    assert abs(tiled.Points.I.data["x"]).max() > 1e6  # metres
-    assert not any(isinstance(layer, hv.Tiles) for layer in plain)
-    assert plain.Points.I.dimension_values("lon").tolist() == frame["lon"].tolist()
+    tiled, tiled_models = rendered_map(make_tab(provider, data=frame, tiles="OSM"))
+    plain, plain_models = rendered_map(make_tab(provider, data=frame, tiles="none"))
+    assert any(isinstance(m, TileRenderer) for m in tiled_models)
+    assert abs(tiled["x"]).max() > 1e6  # metres
+    assert not any(isinstance(m, TileRenderer) for m in plain_models)
+    assert plain["lon"].tolist() == frame["lon"].tolist()
 
 
 def test_literal_markdown_leaves_no_markup():
@@ -345,3 +360,33 @@ def test_literal_markdown_leaves_no_markup():
     assert "<" not in text and ">" not in text
     for escaped in ("\\*\\*bold\\*\\*", "\\[link\\]", "\\`code\\`", "\\_u\\_"):
         assert escaped in text
+
+
+def test_a_refresh_rewrites_the_shown_map_in_place_and_a_column_change_recolours_it():
+    """Test that a page's map gets a refresh's new values as data only, no new figure, and
+    that choosing another column recolours and retitles that same figure."""
+    provider = CountingProvider()
+    tab = make_tab(provider, tiles="none")
+    doc = Document()
+    doc.add_root(tab.__panel__().get_root(doc))
+    figures = {m.id for m in doc.models if isinstance(m, Plot)}
+    events = []
+    doc.on_change(events.append)
+    provider.demo = DemoProvider(clock=lambda: 1_795_000_000 + 3 * 3600)  # other values
+    tab.param.trigger("refresh")
+    settle(tab)
+
+    (points,) = [m for m in doc.models if isinstance(m, ColumnDataSource) and "value" in m.data]
+    (mapper,) = [m for m in doc.models if isinstance(m, LinearColorMapper)]
+    expected = tab.map_data()["value"].tolist()
+    assert list(points.data["value"]) == pytest.approx(expected)
+    assert (mapper.low, mapper.high) == pytest.approx((min(expected), max(expected)))
+    assert {m.id for m in doc.models if isinstance(m, Plot)} == figures
+    changed = {type(e.model) for e in events if hasattr(e, "model")}
+    assert changed <= {ColumnDataSource, LinearColorMapper, DataTabulator, HTML}
+
+    tab.column = "humidity"
+    (bar,) = [m for m in doc.models if isinstance(m, ColorBar)]
+    assert bar.title == "Humidity (%)"
+    assert list(points.data["value"]) == pytest.approx(tab.map_data()["value"].tolist())
+    assert {m.id for m in doc.models if isinstance(m, Plot)} == figures
