@@ -11,7 +11,7 @@ import panel as pn
 from bokeh.models import ColorBar
 from holoviews.util.transform import lon_lat_to_easting_northing
 
-from dashboards.plotting import CANVAS
+from dashboards.plotting import CANVAS, drawn_plots
 from dashboards.refresh_data import quantity_name
 
 MAP_HEIGHT_PX = 680
@@ -171,7 +171,7 @@ class CityMapPane:
 
     def _write_values(self, frame: pd.DataFrame) -> bool:
         """Put ``frame``'s values into every shown copy of the map; False if one has none."""
-        shown = [_points_plot(plot) for plot, _pane in self.pane._plots.values()]
+        shown = [_points_plot(plot) for plot in drawn_plots(self.pane)]
         if not shown or any(points is None for points in shown):
             return False
         low, high = colour_limits(frame)

@@ -13,7 +13,7 @@ import panel as pn
 import param
 
 from dashboards.feed import WeatherFeed
-from dashboards.plotting import CANVAS
+from dashboards.plotting import CANVAS, drawn_plots
 from dashboards.status import FeedStatus, clock_utc
 from dashboards.viewer_settings import ViewerSettings
 from weather.models import QUANTITIES, quantity_label
@@ -90,9 +90,11 @@ class StreamingTab(pn.viewable.Viewer):
             self.controls, self.status_line, self.legend, *self.plots.values(),
             sizing_mode="stretch_width",
         )
+        self._page_loaded = False
         self._rebuild()
         self._update_status()
         self.settings.param.watch(self._on_units, "units")
+        pn.state.onload(self._on_page_loaded)
         self._callback = pn.state.add_periodic_callback(
             self._on_tick, period=self.check_period_ms
         )
@@ -109,6 +111,10 @@ class StreamingTab(pn.viewable.Viewer):
         self._update_status()
         if not self.paused:
             self._update_plots()
+
+    def _on_page_loaded(self) -> None:
+        self._page_loaded = True
+        self._update_plots()
 
     def _on_session_destroyed(self, _session_context) -> None:
         """Stop this viewer's timer and let go of its plots when the browser tab closes."""
@@ -135,6 +141,11 @@ class StreamingTab(pn.viewable.Viewer):
 
     def _update_plots(self) -> None:
         """Send the rows added since the last look to this viewer's plots, and only those."""
+        if not self._page_loaded:
+            # Panel drops a page's updates until the browser reports it ready, though the
+            # browser already holds the document: rows sent now would be lost for good.
+            # They stay in the history and go out once the page has loaded.
+            return
         rows, self._cursor = self.feed.history.since(self._cursor)
         if rows.empty:
             return
@@ -149,7 +160,7 @@ class StreamingTab(pn.viewable.Viewer):
                 chunks[id(buffer)] = chunk
         with pn.io.hold():
             for quantity, pane in self.plots.items():
-                for plot, _pane in pane._plots.values():
+                for plot in drawn_plots(pane):
                     _stream_rows(plot, quantity, chunks)
                     self._follow_data(plot, quantity)
             self._apply_window()
@@ -219,8 +230,7 @@ class StreamingTab(pn.viewable.Viewer):
         now = pd.Timestamp.now(tz="UTC")
         start, end = _axis_time(now - pd.Timedelta(seconds=span_s)), _axis_time(now)
         for pane in self.plots.values():
-            # The Bokeh plots this pane rendered, one per page showing it (private but stable).
-            for plot, _pane in pane._plots.values():
+            for plot in drawn_plots(pane):
                 plot.handles["x_range"].update(start=start, end=end)
 
     def _update_status(self) -> None:

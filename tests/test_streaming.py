@@ -12,6 +12,7 @@ from bokeh.document.events import ColumnDataChangedEvent, ColumnsStreamedEvent
 
 from dashboards.feed import WeatherFeed
 from dashboards.history import History, observations_frame
+from dashboards.plotting import drawn_plots
 from dashboards.streaming import StreamingTab
 from dashboards.viewer_settings import ViewerSettings
 from weather.models import Observation
@@ -54,8 +55,7 @@ def rendered(feed):
 
 def plotted(tab: StreamingTab, quantity: str) -> dict[str, int]:
     """Rows each city's line holds in the Bokeh data sources of one plot."""
-    pane = tab.plots[quantity]
-    (plot, _), = pane._plots.values()
+    (plot,) = drawn_plots(tab.plots[quantity])
     if plot.subplots is None:  # a single city is drawn as a lone curve, not an overlay
         return {tab.cities[0]: len(plot.handles["source"].data["time"])}
     return {
@@ -153,9 +153,29 @@ def test_another_plot_redrawn_after_an_update_on_the_same_page(feed, window):
         add_polls(feed.history, 100, 2)
         tab._on_tick()
         other.object = hv.Points([(1, 1)])
-        (plot, _), = tab.plots["temperature"]._plots.values()
+        (plot,) = drawn_plots(tab.plots["temperature"])
         x_range = plot.handles["x_range"]
         assert x_range.start < x_range.end
+        assert plotted(tab, "temperature") == {c: 102 for c in CITIES}
+    finally:
+        tab._callback.stop()
+
+
+def test_in_a_page_template_each_new_row_is_sent_once(feed):
+    """Test that a tab in a Panel template, as the app serves it, streams a poll's rows once.
+
+    Templates file each plot under two root ids; sending to every entry sent every row twice.
+    """
+    tab = StreamingTab(feed=feed, settings=ViewerSettings(), check_period_ms=60_000)
+    doc = Document()
+    pn.template.FastListTemplate(main=[tab]).server_doc(doc)
+    events = []
+    doc.on_change(events.append)
+    try:
+        add_polls(feed.history, 100, 2)
+        tab._on_tick()
+        streamed = [e for e in events if isinstance(e, ColumnsStreamedEvent)]
+        assert len(streamed) == 3 * len(CITIES)
         assert plotted(tab, "temperature") == {c: 102 for c in CITIES}
     finally:
         tab._callback.stop()

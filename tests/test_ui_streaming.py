@@ -6,6 +6,7 @@ so these tests also prove that failing tiles do not stop the plots.
 
 from __future__ import annotations
 
+import sqlite3
 import time
 
 import pytest
@@ -165,3 +166,35 @@ def test_closing_the_page_releases_its_session(served, browser_context):
     page.page.close()
     wait_until(lambda: "viewer session closed" in served.log_text(), timeout_s=120,
                message="the server to destroy the closed session")
+
+
+def test_a_page_loading_while_polls_land_draws_every_one(provider_server, browser_context,
+                                                         tmp_path):
+    """Test that polls landing while a page is still loading all reach its plots.
+
+    Panel drops a page's updates until the browser reports it ready, yet the browser has
+    already received the document: a poll drawn in between would be missing for good.
+    """
+    db_path = tmp_path / "history.sqlite3"
+    provider_server.data_period_s = 0.1  # a new observation at every poll
+    env = app_env(provider_server, db_path, WEATHER_INTERVAL="0.2")
+    with ServedApp("app.py", env=env) as served_app:
+        page = open_page(browser_context, served_app.url)
+        page.wait_until(lambda: points(page) > 0, timeout_s=120, message="a drawn plot")
+        provider_server.set_fault("500")  # the feed stops adding rows
+
+        def stored() -> int:
+            with sqlite3.connect(db_path) as db:
+                return db.execute("SELECT COUNT(*) FROM observations").fetchone()[0]
+
+        # The feed may be retrying its last poll: wait until the stored rows stay put.
+        counts = [stored()]
+
+        def settled() -> bool:
+            counts.append(stored())
+            return len(set(counts[-3:])) == 1 and len(counts) >= 3
+
+        page.wait_until(settled, timeout_s=60, interval_s=1.0, message="the feed to stop")
+        page.wait_until(lambda: points(page) == counts[-1], timeout_s=60,
+                        message=f"all {counts[-1]} stored observations drawn "
+                                f"(drawn: {points(page)})")
