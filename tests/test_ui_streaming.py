@@ -31,6 +31,17 @@ def points(app) -> int:
     return temperature_points(app.page)
 
 
+def wait_for_live_updates(app) -> None:
+    """Wait until a poll's points reach the page: it has loaded and caught up, and is live.
+
+    A page draws the polls made while it was loading only once the browser reports it ready.
+    """
+    app.wait_until(lambda: points(app) > 0, timeout_s=120, message="a drawn plot")
+    first = points(app)
+    app.wait_until(lambda: points(app) > first, timeout_s=120,
+                   message="an update reaching the page")
+
+
 def app_env(server, db_path, **extra) -> dict[str, str]:
     return {
         "WEATHER_PROVIDER": "open-meteo",
@@ -71,6 +82,8 @@ def test_two_pages_update_while_upstream_calls_stay_one_per_interval(
     interval, not one per page."""
     first = open_page(browser_context, served.url)
     second = open_page(browser_context, served.url)
+    for app in (first, second):
+        wait_for_live_updates(app)
     start_first, start_second = points(first), points(second)
     requests_before, started = provider.count(FORECAST), time.monotonic()
     first.wait_until(lambda: points(first) >= start_first + 3 * CITIES, timeout_s=120,
@@ -80,7 +93,9 @@ def test_two_pages_update_while_upstream_calls_stay_one_per_interval(
     elapsed_s = time.monotonic() - started
     requests = provider.count(FORECAST) - requests_before
     # One shared poller: never more calls than intervals elapsed (two pollers would double it).
-    assert 3 <= requests <= elapsed_s / INTERVAL_S + 2
+    # A page draws a poll up to two intervals after it was asked: the last points counted
+    # may come from polls asked before the count began.
+    assert 1 <= requests <= elapsed_s / INTERVAL_S + 2
     assert not first.errors and not second.errors
 
 
@@ -123,12 +138,7 @@ def test_pausing_one_page_does_not_pause_the_other(served, browser_context):
     paused = open_page(browser_context, served.url)
     live = open_page(browser_context, served.url)
     for app in (paused, live):
-        # An update that reaches the page shows the session is live (Panel holds a page's
-        # updates until the browser reports it ready); only then is a click meaningful.
-        app.wait_until(lambda app=app: points(app) > 0, timeout_s=120, message="a drawn plot")
-        first = points(app)
-        app.wait_until(lambda app=app, first=first: points(app) > first, timeout_s=120,
-                       message="an update reaching the page")
+        wait_for_live_updates(app)
     paused.page.get_by_role("button", name="Pause").click()
     paused.wait_until(lambda: paused.page.get_by_text("paused for this viewer").count() > 0,
                       timeout_s=120, message="the paused status")
