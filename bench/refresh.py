@@ -16,6 +16,7 @@ answered without asking the provider, is reported separately; it is timed until 
 from __future__ import annotations
 
 import re
+import sys
 import time
 from dataclasses import dataclass, field
 from typing import Any
@@ -93,6 +94,7 @@ def _click(target: Target, cached: bool = False) -> None:
         took = target.view.timed_click(target.button(), "table", "", CLICK_TIMEOUT_S)
     if took is None:
         target.failures += 1
+        _report_timeout(target)
         return
     target.last_refresh = time.monotonic()
     asked = target.provider.count()
@@ -104,6 +106,16 @@ def _click(target: Target, cached: bool = False) -> None:
     target.uncached_s.append(took)
     target.requests.append(asked)
     target.max_in_flight = max(target.max_in_flight, target.provider.max_in_flight)
+
+
+def _report_timeout(target: Target) -> None:
+    """Say what the page and its server were doing when a click's table never changed."""
+    status = target.view.state("() => window.__bench.textSig('Refresh')") or "?"
+    problems = [line for line in target.app.log_text().splitlines()
+                if "refresh" in line.lower() or "Traceback" in line or "rror" in line]
+    print(f"[bench] {target.design}, {len(target.cities)} cities: no new table within "
+          f"{CLICK_TIMEOUT_S:g} s; page status {status[:200]!r}; server log:\n  "
+          + "\n  ".join(problems[-15:] or ["(nothing about it)"]), file=sys.stderr, flush=True)
 
 
 def _measure(quick: bool) -> tuple[dict[tuple[str, int], Target], float]:

@@ -68,8 +68,10 @@ class SingleJob:
         try:
             call_on_session(doc, partial(self._finish, done, outcome))
         except Exception:
-            # The viewer closed the page while the job ran: nobody is left to tell.
-            log.debug("refresh: result dropped, the session is gone", exc_info=True)
+            # Mostly the viewer closed the page while the job ran: nobody is left to tell.
+            # Whatever it was, the next job must be able to start.
+            log.info("refresh: result dropped, its page could not be reached", exc_info=True)
+            self._lock.release()
 
     def _finish(self, done: Callable[[Any], None], outcome: Any) -> None:
         # The result and the end of the busy state reach the page as one update.
