@@ -60,6 +60,47 @@ def markdown_table(rows: Sequence[Figure]) -> str:
     return "\n".join(lines)
 
 
+#: The figures the README shows, in its order; each has a goal in an issue.
+HEADLINES = (
+    "poll / one request",
+    "Refresh click to table, 7 cities",
+    "Refresh click to table minus one round trip, 7 cities",
+    "Refresh click to table, 30 cities",
+    "first plot, warm server",
+    "8 viewers at once: all show a plot",
+    "upstream polls per 2 s interval, 8 viewers",
+    "RSS growth, cycle 3 vs cycle 1",
+    "websocket bytes per update per session, 1,000 points per line",
+    "line points received with tiles unreachable",
+    "soak: polls lost or duplicated",
+)
+README_START = "<!-- bench-table:start -->"
+README_END = "<!-- bench-table:end -->"
+
+
+def headline_table(rows: Sequence[Figure], title: str) -> str:
+    """The README's short table: the figures with goals, ours next to the article's."""
+    by_name = {row.name: row for row in rows}
+    lines = [title, "", "| Figure | Ours | Article's design | Unit | Ours / article |",
+             "|---|---:|---:|---|---:|"]
+    for name in HEADLINES:
+        row = by_name.get(name)
+        if row is not None:
+            lines.append(f"| {name} | {_fmt(row.ours)} | {_fmt(row.baseline)} | {row.unit} | "
+                         f"{_fmt(row.ratio)} |")
+    return "\n".join(lines)
+
+
+def replace_between_markers(path: Path, text: str) -> None:
+    """Put ``text`` between the README markers of ``path``; raise if they are missing."""
+    content = path.read_text()
+    head, start, rest = content.partition(README_START)
+    _, end, tail = rest.partition(README_END)
+    if not start or not end:
+        raise ValueError(f"{path} has no {README_START} ... {README_END} block")
+    path.write_text(f"{head}{start}\n{text}\n{end}{tail}")
+
+
 def print_table(rows: Sequence[Figure]) -> None:
     print(markdown_table(rows))
 

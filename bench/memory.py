@@ -36,7 +36,7 @@ DESIGNS = ("ours", "article")
 SETTLE_S = 2.0
 REAP_TIMEOUT_S = 15.0
 #: Most time spent opening one cycle's sessions (a server that slows down opens fewer).
-OPEN_BUDGET_S = 40.0
+OPEN_BUDGET_S = 75.0
 
 
 def _cycles(app: ServedApp, provider: ProviderServer, n: int, cycles: int,

@@ -7,8 +7,8 @@ both designs served by `panel serve`, offline headless Chromium. Benchmarks that
 run one at a time; those that count requests, bytes or memory then run side by side; the
 soak runs from the start in its own low-priority process. The table goes to stdout,
 ``<out>/latest.json`` and ``<out>/latest.md``; a full run (no ``--quick``, no ``--only``)
-also refreshes the committed copy ``bench/RESULTS.md``. An interrupted run (Ctrl-C,
-SIGTERM) stops its servers and still writes the figures it has.
+also refreshes the committed copy ``bench/RESULTS.md`` and the README's short table. An
+interrupted run (Ctrl-C, SIGTERM) stops its servers and still writes the figures it has.
 """
 
 from __future__ import annotations
@@ -24,7 +24,13 @@ import traceback
 from pathlib import Path
 
 from bench.apps import stop_everything
-from bench.harness import Figure, print_table, write_results
+from bench.harness import (
+    Figure,
+    headline_table,
+    print_table,
+    replace_between_markers,
+    write_results,
+)
 
 #: Timed benchmarks, one at a time, in this order; each is the module ``bench.<name>``.
 TIMED = ("client", "refresh", "page_load", "tiles")
@@ -34,6 +40,7 @@ COUNTED = ("upstream", "memory", "websocket")
 BACKGROUND = "soak"
 ALL = (*TIMED, *COUNTED, BACKGROUND)
 RESULTS_MD = Path(__file__).with_name("RESULTS.md")
+README = Path(__file__).resolve().parent.parent / "README.md"
 COUNTED_TIMEOUT_S = 900.0
 
 
@@ -142,9 +149,12 @@ def main(argv: list[str] | None = None) -> int:
     complete = not (args.quick or interrupted or runner.failed) and set(args.names) == set(ALL)
     if complete:
         write_results(figures, out / "latest.json", RESULTS_MD, title=title, notes=notes)
+        when = time.strftime("%Y-%m-%d", time.gmtime())
+        replace_between_markers(README, headline_table(
+            figures, f"Latest full run ({when}, {elapsed_s:.0f} s, {os.cpu_count()} cores):"))
     failed = ", ".join(runner.failed) or "none"
     runner.log(f"{len(figures)} figures in {elapsed_s:.0f} s; failed: {failed}"
-               + ("; bench/RESULTS.md updated" if complete else ""))
+               + ("; bench/RESULTS.md and README.md updated" if complete else ""))
     return 1 if runner.failed or interrupted else 0
 
 
