@@ -168,3 +168,22 @@ def test_parse_retry_after(value, expected):
     """Test that Retry-After is read as seconds or as an HTTP date."""
     now = datetime(2026, 11, 25, 16, 0, 0, tzinfo=UTC).timestamp()
     assert parse_retry_after(value, now=now) == expected
+
+
+def test_a_proxy_set_in_the_environment_carries_the_requests(server, monkeypatch):
+    """Test that HTTP_PROXY is honoured, for the first request to a host and the later ones.
+
+    The address asked is a closed port: an answer can only come through the proxy.
+    """
+    for name in ("NO_PROXY", "no_proxy", "http_proxy"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("HTTP_PROXY", server.url)
+    http = HttpClient(read_timeout_s=READ_TIMEOUT_S, connect_timeout_s=2, retries=0)
+    try:
+        url = f"http://127.0.0.1:{closed_port()}{SEARCH}"
+        for name in ("Tromsø", "Fresno"):
+            answer = http.get_json(url, {"name": name, "count": 1}, service="Geo", city=name)
+            assert answer["results"]
+    finally:
+        http.close()
+    assert server.count(SEARCH) == 2
