@@ -32,6 +32,7 @@ from weather.providers import get_provider
 
 POLL_S = 30
 WEEK_POLLS = 7 * 24 * 3600 // POLL_S  # 20,160
+SAMPLE_EVERY = 250  # polls between two memory samples
 SETTINGS = {"full": (WEEK_POLLS, 450.0), "quick": (1_500, 80.0)}
 
 
@@ -54,16 +55,20 @@ def soak(polls: int, max_s: float, folder: Path) -> dict[str, object]:
         feed = WeatherFeed(get_provider(config=config), DEFAULT_CITIES, history,
                            clock=lambda: clock[0], interval_s=POLL_S)
         started = time.monotonic()
-        done = 0
+        done = requests = 0
         while done < polls and time.monotonic() - started < max_s:
             clock[0] += POLL_S
             feed.poll_now()
             done += 1
-            if done == 1 or done % 250 == 0:
+            if done == 1 or done % SAMPLE_EVERY == 0:
+                # The fake server keeps a log of every request, in this same process: count
+                # and empty it, so the memory figures are the feed's and history's.
+                requests += server.count("/v1/forecast")
+                server.reset()
                 samples.append((done, rss_mib()))
         elapsed_s = time.monotonic() - started
+        requests += server.count("/v1/forecast")
         samples.append((done, rss_mib()))
-        requests = server.count("/v1/forecast")
         accepted = history.last_seq
         history.close()
     with sqlite3.connect(db_path) as db:
@@ -71,11 +76,17 @@ def soak(polls: int, max_s: float, folder: Path) -> dict[str, object]:
             "SELECT COUNT(*), COUNT(DISTINCT city || '|' || time_ms) FROM observations").fetchone()
     size = sum(p.stat().st_size for p in folder.glob("soak.sqlite3*"))
     middle = min(samples, key=lambda s: abs(s[0] - done / 2))
+    # History trims itself past 110% of its bound: from then on memory should stay flat.
+    bound_poll = int(history.max_rows * 1.1 / len(DEFAULT_CITIES)) + 1
+    bounded = [sample for sample in samples if sample[0] >= bound_poll]
     return {
         "polls": done, "target": polls, "cities": len(DEFAULT_CITIES), "requests": requests,
         "elapsed_s": elapsed_s, "rows": rows, "distinct": distinct, "accepted": accepted,
         "db_bytes": size, "rss_start": samples[0][1], "rss_middle": middle[1],
         "rss_middle_at": middle[0], "rss_end": samples[-1][1],
+        "rss_bounded": bounded[0][1] if bounded else None,
+        "rss_bounded_at": bounded[0][0] if bounded else None,
+        "max_rows": history.max_rows,
     }
 
 
@@ -109,6 +120,11 @@ def start(quick: bool) -> Background:
     return Background(quick)
 
 
+def _growth(r: dict) -> float | None:
+    start = r.get("rss_bounded")
+    return None if not start else 100 * (r["rss_end"] - start) / start
+
+
 def figures(r: dict) -> list[Figure]:
     expected = r["polls"] * r["cities"]
     days = r["polls"] * POLL_S / 86_400
@@ -124,6 +140,10 @@ def figures(r: dict) -> list[Figure]:
                f"after poll {r['rss_middle_at']:,}"),
         Figure("soak: process RSS at end", r["rss_end"], None, "MiB",
                "History keeps its newest 50,000 rows in memory; the rest only in SQLite"),
+        Figure("soak: RSS growth once the history is full", _growth(r), None, "%",
+               (f"from poll {r['rss_bounded_at']:,} (history at its bound of "
+                f"{r['max_rows']:,} rows, trimmed from then on) to the end; goal: flat"
+                if r.get("rss_bounded") else "the history never reached its bound")),
         Figure("soak: history rows in SQLite", float(r["rows"]), None, "rows",
                f"expected polls × cities = {expected:,}; accepted by History: "
                f"{r['accepted']:,}"),
