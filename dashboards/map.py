@@ -137,31 +137,34 @@ class CityMapPane:
 
     When only the values changed (the usual refresh: same cities, column, units and tiles),
     the points' colours, hover texts and colour bar span are written straight into each
-    page's Bokeh models: a few hundred bytes, nothing laid out again. Anything else goes
-    through HoloViews, which updates ranges, labels and colour map of the same figure.
+    page's Bokeh models: a few hundred bytes, nothing laid out again. Another column or unit
+    goes through HoloViews, which recolours and retitles the same figure; other cities or
+    tiles get a new figure.
     """
 
     def __init__(self, **pane_params: object) -> None:
         self.pane = pn.pane.HoloViews(None, **pane_params)
         self._frames: hv.streams.Pipe | None = None
         self._options: tuple[str, str, str | None] = ("temperature", "", None)
-        self._drawn: tuple | None = None
+        self._places: tuple | None = None  # the cities drawn and their positions
 
     def show(self, frame: pd.DataFrame, column: str, label: str, tiles: str | None) -> None:
         """Draw ``frame`` (``refresh_data.MAP_COLUMNS``) coloured by ``column``."""
         options = (column, label, tiles)
-        drawn = (options, tuple(frame["city"]), tuple(frame["lon"]), tuple(frame["lat"]))
-        if self._frames is None or tiles != self._options[2]:
-            # First drawing, or tiles added or removed: a new figure.
+        places = (tuple(frame["city"]), tuple(frame["lon"]), tuple(frame["lat"]))
+        if self._frames is None or tiles != self._options[2] or places != self._places:
+            # First drawing, tiles added or removed, or other cities: a new figure. Changing
+            # the number of points of a shown figure in place made BokehJS fail ("Size
+            # mismatch") when the points and their names changed together.
             self._options = options
             self._frames = hv.streams.Pipe(data=frame)
             self.pane.object = hv.DynamicMap(self._draw, streams=[self._frames])
-        elif drawn == self._drawn and self._write_values(frame):
+        elif options == self._options and self._write_values(frame):
             self._frames.update(data=frame)  # for pages drawn later; shown ones are done
         else:
             self._options = options
             self._frames.send(frame)
-        self._drawn = drawn
+        self._places = places
         # A page drawn from now on (the tab shown again in a notebook) must start from this
         # frame, not from the one HoloViews cached when the map was first drawn.
         self.pane.object.reset()

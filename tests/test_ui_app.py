@@ -69,10 +69,11 @@ def test_invalid_setting_shows_one_readable_line_and_no_traceback(browser_contex
     """Test that a bad WEATHER_INTERVAL gives a page naming the setting, not a traceback."""
     with ServedApp("app.py", env={"WEATHER_INTERVAL": "soon"}) as served:
         page = open_page(browser_context, served.url)
-        page.wait_until(lambda: page.page.get_by_text("Configuration error").count() > 0,
+        line = page.page.get_by_text("WEATHER_INTERVAL").first
+        # Panel shows the text once its stylesheets have loaded: until then it reads as "".
+        page.wait_until(lambda: line.count() > 0 and "Configuration error" in line.inner_text(),
                         timeout_s=120, message="the configuration error")
-        text = page.page.get_by_text("WEATHER_INTERVAL").first.inner_text()
-        assert "must be a number of seconds greater than 0" in text
+        assert "must be a number of seconds greater than 0" in line.inner_text()
         assert page.page.get_by_text("Traceback").count() == 0
         assert "Traceback" not in served.log_text()
         assert "WEATHER_INTERVAL" in served.log_text()

@@ -197,7 +197,7 @@ def test_refresh_and_selector_update_map_and_table_while_tiles_fail(
                         message="the humidity colour bar")
     assert server.count(PATH) == before + len(CITIES)  # recoloured from memory
     assert dialogs == [] and page.evaluate(INJECTED_JS) == []
-    assert app_page.errors == []
+    assert app_page.errors == [], app_page.errors
 
 
 def test_markup_names_and_a_timeout_are_shown_as_text_everywhere(
