@@ -4,8 +4,8 @@
 
 Everything talks to 127.0.0.1 only: a fake provider server with 150 ms latency per request,
 both designs served by `panel serve`, offline headless Chromium. Benchmarks that time things
-run one at a time; those that count requests, bytes or memory then run side by side; the
-soak runs from the start in its own low-priority process. The table goes to stdout,
+run one at a time; those that count requests, bytes or memory then run side by side, and
+the soak beside them in its own low-priority process. The table goes to stdout,
 ``<out>/latest.json`` and ``<out>/latest.md``; a full run (no ``--quick``, no ``--only``)
 also refreshes the committed copy ``bench/RESULTS.md`` and the README's short table. An
 interrupted run (Ctrl-C, SIGTERM) stops its servers and still writes the figures it has.
@@ -36,7 +36,7 @@ from bench.harness import (
 TIMED = ("client", "refresh", "page_load", "tiles")
 #: Counting benchmarks (requests, bytes, memory), side by side after the timed ones.
 COUNTED = ("upstream", "memory", "websocket")
-#: Runs through everything, in its own low-priority process (see bench.soak).
+#: Runs beside the counting benchmarks, in its own low-priority process (see bench.soak).
 BACKGROUND = "soak"
 ALL = (*TIMED, *COUNTED, BACKGROUND)
 RESULTS_MD = Path(__file__).with_name("RESULTS.md")
@@ -117,12 +117,13 @@ def main(argv: list[str] | None = None) -> int:
     interrupted = False
     soak = None
     try:
+        for name in (n for n in TIMED if n in args.names):
+            runner.run(name)
+        # After the timed benchmarks: even at low priority it took CPU from their servers.
         if BACKGROUND in args.names:
             from bench import soak as soak_module
 
             soak = soak_module.start(args.quick)
-        for name in (n for n in TIMED if n in args.names):
-            runner.run(name)
         runner.run_side_by_side([n for n in COUNTED if n in args.names])
         if soak is not None:
             runner.log("waiting for the soak ...")

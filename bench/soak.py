@@ -1,6 +1,6 @@
 """Soak: a simulated week of 30-second polls through the real WeatherFeed and History.
 
-Runs in its own low-priority process beside the other benchmarks (``start`` / ``finish``),
+Runs in its own low-priority process beside the counting benchmarks (``start`` / ``finish``),
 so the memory figures are this process's alone and the browser timings barely feel it.
 The fake Open-Meteo server (one request per poll for all cities) runs on a simulated clock
 that moves 30 s before every ``poll_now()``, so every poll brings new observations. At the
