@@ -11,7 +11,7 @@ import panel as pn
 from bokeh.models import ColorBar
 from holoviews.util.transform import lon_lat_to_easting_northing
 
-from dashboards.plotting import CANVAS, drawn_plots
+from dashboards.plotting import CANVAS, MAP_FONTS, drawn_plots
 from dashboards.refresh_data import quantity_name
 
 MAP_HEIGHT_PX = 680
@@ -31,6 +31,8 @@ MAX_LABELS = 25
 LABEL_ROOM = 0.4
 #: Gap between a point's centre and its name, in screen pixels.
 LABEL_OFFSET_PX = 22
+#: City names on a map without tiles, in the text colour of each page theme.
+LABEL_COLOURS = {"light": "#222222", "dark": "#e8e8e8"}
 
 
 def extent(frame: pd.DataFrame) -> tuple[float, float, float, float]:
@@ -72,7 +74,7 @@ def _colorbar_title(label: str):
     return hook
 
 
-def _labels(frame: pd.DataFrame, projected: bool) -> hv.Labels:
+def _labels(frame: pd.DataFrame, projected: bool, dark: bool) -> hv.Labels:
     """City names right of their points, clear of the markers (none past ``MAX_LABELS``)."""
     if len(frame) > MAX_LABELS:
         # Too many names would cover each other: an empty layer keeps the map's shape.
@@ -84,9 +86,12 @@ def _labels(frame: pd.DataFrame, projected: bool) -> hv.Labels:
         x, y = lon_lat_to_easting_northing(x, y)
         dims = ["x", "y"]
     data = pd.DataFrame({dims[0]: x, dims[1]: y, "city": frame["city"].to_numpy()})
-    # On imagery, white with a dark outline reads best; on a blank map, plain dark text.
-    colours = {"text_color": "white", "text_outline_color": "black"} if projected else {
-        "text_color": "#222222"}
+    # On imagery, white with a dark outline reads best; on a blank map, plain text in the
+    # page's foreground colour (dark grey was all but invisible in the dark theme).
+    if projected:
+        colours = {"text_color": "white", "text_outline_color": "black"}
+    else:
+        colours = {"text_color": LABEL_COLOURS["dark" if dark else "light"]}
     return hv.Labels(data, dims, "city").opts(
         text_font_size="13pt", text_font_style="bold", text_align="left",
         text_baseline="middle", hooks=[_offset_labels], **colours,
@@ -94,7 +99,7 @@ def _labels(frame: pd.DataFrame, projected: bool) -> hv.Labels:
 
 
 def city_map(frame: pd.DataFrame, column: str, label: str, tiles: str | None,
-             title: str = "") -> hv.Overlay:
+             title: str = "", dark: bool = False) -> hv.Overlay:
     """Points of ``frame`` (``refresh_data.MAP_COLUMNS``) coloured by ``value``, with names.
 
     ``label`` (e.g. "Temperature (°F)") titles the colour bar; ``tiles`` names an hvPlot tile
@@ -122,13 +127,13 @@ def city_map(frame: pd.DataFrame, column: str, label: str, tiles: str | None,
             clabel=label, cmap=CMAPS[column], clim=clim, colorbar=True,
             size=900, line_color="white", line_width=2.5, alpha=0.95,
             xlim=(lon0, lon1), ylim=(lat0, lat1),
-            responsive=True, height=MAP_HEIGHT_PX, title=title, fontscale=1.3,
+            responsive=True, height=MAP_HEIGHT_PX, title=title, fontsize=MAP_FONTS,
             xlabel="Longitude", ylabel="Latitude",
         )
     # The colour bar goes below the map, so the points get the width beside the table.
     points = points.opts(hv.opts.Points(hooks=[_colorbar_title(label)],
                                         colorbar_position="bottom"))
-    drawn = (points * _labels(frame, projected=bool(tiles))).opts(**CANVAS)
+    drawn = (points * _labels(frame, projected=bool(tiles), dark=dark)).opts(**CANVAS)
     return drawn.opts(active_tools=["wheel_zoom"]) if tiles else drawn
 
 
@@ -142,7 +147,8 @@ class CityMapPane:
     tiles get a new figure.
     """
 
-    def __init__(self, **pane_params: object) -> None:
+    def __init__(self, dark: bool = False, **pane_params: object) -> None:
+        self.dark = dark  # the page's theme: city names on a blank map take its text colour
         self.pane = pn.pane.HoloViews(None, **pane_params)
         self._frames: hv.streams.Pipe | None = None
         self._options: tuple[str, str, str | None] = ("temperature", "", None)
@@ -170,7 +176,7 @@ class CityMapPane:
         self.pane.object.reset()
 
     def _draw(self, data: pd.DataFrame) -> hv.Overlay:
-        return city_map(data, *self._options)
+        return city_map(data, *self._options, dark=self.dark)
 
     def _write_values(self, frame: pd.DataFrame) -> bool:
         """Put ``frame``'s values into every shown copy of the map; False if one has none."""

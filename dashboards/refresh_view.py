@@ -55,8 +55,8 @@ class RefreshView:
         self._busy = False
         self.message = pn.pane.Alert("", alert_type="info", visible=False,
                                      sizing_mode="stretch_width", margin=(5, 10))
-        self.map = CityMapPane(sizing_mode="stretch_width", min_width=480,
-                               height=MAP_HEIGHT_PX, margin=(5, 10))
+        self.map = CityMapPane(dark=pn.config.theme == "dark", sizing_mode="stretch_width",
+                               min_width=480, height=MAP_HEIGHT_PX, margin=(5, 10))
         self.table = pn.widgets.Tabulator(
             pd.DataFrame(columns=list(TABLE_COLUMNS)), disabled=True, show_index=False,
             selectable=False, formatters=FORMATTERS, layout="fit_data_stretch",

@@ -13,7 +13,7 @@ import panel as pn
 import param
 
 from dashboards.feed import WeatherFeed
-from dashboards.plotting import CANVAS, drawn_plots
+from dashboards.plotting import CANVAS, PLOT_FONTS, drawn_plots
 from dashboards.status import FeedStatus, clock_utc
 from dashboards.viewer_settings import ViewerSettings
 from weather.models import QUANTITIES, quantity_label
@@ -207,7 +207,7 @@ class StreamingTab(pn.viewable.Viewer):
             "xlabel": "Time (UTC)" if quantity == QUANTITIES[-1] else "",
             # One shared legend above the plots replaces a legend in each of them.
             "show_legend": False,
-            "fontscale": 1.2, "autohide_toolbar": True,
+            "fontsize": PLOT_FONTS, "autohide_toolbar": True,
         }
         curves = [
             # Options on the DynamicMap, set once, rather than on each curve it makes.

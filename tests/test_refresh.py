@@ -7,14 +7,17 @@ import threading
 from collections.abc import Sequence
 
 import pandas as pd
+import panel as pn
 import pytest
 from bokeh.document import Document
 from bokeh.models import (
     ColorBar,
     ColumnDataSource,
+    GlyphRenderer,
     HoverTool,
     LinearColorMapper,
     Plot,
+    Text,
     TileRenderer,
 )
 from panel.models import HTML
@@ -390,3 +393,22 @@ def test_a_refresh_rewrites_the_shown_map_in_place_and_a_column_change_recolours
     assert bar.title == "Humidity (%)"
     assert list(points.data["value"]) == pytest.approx(tab.map_data()["value"].tolist())
     assert {m.id for m in doc.models if isinstance(m, Plot)} == figures
+
+
+def label_brightness(tab: RefreshTab) -> float:
+    """How light the city names on the tab's map are, 0 (black) to 1 (white)."""
+    _data, models = rendered_map(tab)
+    (text,) = [m.glyph for m in models
+               if isinstance(m, GlyphRenderer) and isinstance(m.glyph, Text)]
+    red, green, blue = (int(text.text_color[i:i + 2], 16) / 255 for i in (1, 3, 5))
+    return 0.2126 * red + 0.7152 * green + 0.0722 * blue
+
+
+def test_city_names_on_a_blank_map_are_dark_on_a_light_page_and_light_on_a_dark_one():
+    """Test that without tiles the names take the text colour of the page's theme."""
+    provider = CountingProvider()
+    frame = rd.fetched_frame(CITIES, provider.current(CITIES), "demo")
+    assert label_brightness(make_tab(provider, data=frame, tiles="none")) < 0.3
+    with pn.config.set(theme="dark"):
+        dark_tab = make_tab(provider, data=frame, tiles="none")
+    assert label_brightness(dark_tab) > 0.7

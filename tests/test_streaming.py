@@ -9,6 +9,7 @@ import panel as pn
 import pytest
 from bokeh.document import Document
 from bokeh.document.events import ColumnDataChangedEvent, ColumnsStreamedEvent
+from bokeh.models import LinearAxis
 
 from dashboards.feed import WeatherFeed
 from dashboards.history import History, observations_frame
@@ -179,3 +180,27 @@ def test_in_a_page_template_each_new_row_is_sent_once(feed):
         assert plotted(tab, "temperature") == {c: 102 for c in CITIES}
     finally:
         tab._callback.stop()
+
+
+def axis_label_sizes(feed, theme: str) -> set[str]:
+    """The font sizes of the Real Time plots' axis labels on a page in ``theme``."""
+    with pn.config.set(theme=theme):
+        tab = StreamingTab(feed=feed, settings=ViewerSettings(), check_period_ms=60_000)
+        try:
+            doc = Document()
+            pn.template.FastListTemplate(main=[tab]).server_doc(doc)
+            return {axis.axis_label_text_font_size for axis in doc.models
+                    if isinstance(axis, LinearAxis) and axis.axis_label}
+        finally:
+            tab._callback.stop()
+
+
+def test_axis_labels_are_as_large_in_the_dark_theme_as_in_the_light_one(feed):
+    """Test that the dark theme draws the axis labels at the light theme's size, in pixels.
+
+    Scaling the theme's sizes made the dark labels a third larger, and the wind speed label
+    longer than its plot is high.
+    """
+    light, dark = axis_label_sizes(feed, "default"), axis_label_sizes(feed, "dark")
+    assert len(light) == 1 and light == dark
+    assert light.pop().endswith("px")
