@@ -184,12 +184,13 @@ class CityMapPane:
         if not shown or any(points is None for points in shown):
             return False
         low, high = colour_limits(frame)
+        values = frame["value"].to_numpy()
+        new_data = {"value": values, "color": values,
+                    "value_text": frame["value_text"].to_numpy(),
+                    "time_text": frame["time_text"].to_numpy()}
         for points in shown:
             source = points.handles["source"]
-            values = frame["value"].to_numpy()
-            source.data = {**source.data, "value": values, "color": values,
-                           "value_text": frame["value_text"].to_numpy(),
-                           "time_text": frame["time_text"].to_numpy()}
+            source.data = {**source.data, **new_data}
             points.handles["color_color_mapper"].update(low=low, high=high)
         return True
 

@@ -60,7 +60,6 @@ class RefreshTab(pn.viewable.Viewer):
         self.param.column.objects = rd.column_choices(settings.units)
         self._page_ready = False
         self._job = SingleJob(self._update_busy)
-        self._doing = ""  # what the running job does, in words, for the status line
         # Cities the feed has not polled yet are not failures worth a message.
         results = self.results()
         self._notice = msg.partial_failure(results[results["status"] != NoDataYet.status])
@@ -120,7 +119,7 @@ class RefreshTab(pn.viewable.Viewer):
     def _update_busy(self, busy: bool) -> None:
         with param.edit_constant(self):
             self.busy = busy
-        self.view.show_busy(busy, self._doing)
+        self.view.show_busy(busy, self._job.doing)
 
     # -- handlers -------------------------------------------------------------------------
     def _on_page_loaded(self) -> None:
@@ -140,10 +139,9 @@ class RefreshTab(pn.viewable.Viewer):
 
     def _fetch(self) -> bool:
         cities = list(self.cities)
-        if not self._job.running:
-            self._doing = f"Refreshing {len(cities)} cities…"
         return self._job.start(partial(self.provider.current, cities),
-                               partial(self._on_fetched, cities))
+                               partial(self._on_fetched, cities),
+                               doing=f"Refreshing {len(cities)} cities…")
 
     def _on_fetched(self, cities: list[str], outcome: Any) -> None:
         if isinstance(outcome, Exception):
@@ -180,11 +178,9 @@ class RefreshTab(pn.viewable.Viewer):
         problem = msg.check_new_city(name, self.cities)
         if problem is not None:
             self._say(problem)
-            return
-        if not self._job.running:
-            self._doing = f"Looking up {name}…"
-        if not self._job.start(partial(self.provider.current, [name]),
-                                 partial(self._on_city_checked, name)):
+        elif not self._job.start(partial(self.provider.current, [name]),
+                                 partial(self._on_city_checked, name),
+                                 doing=f"Looking up {name}…"):
             self._say(msg.BUSY)
 
     def _on_city_checked(self, name: str, outcome: Any) -> None:

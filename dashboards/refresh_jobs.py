@@ -39,16 +39,19 @@ class SingleJob:
     def __init__(self, on_busy: Callable[[bool], None]) -> None:
         self._on_busy = on_busy
         self._lock = threading.Lock()
+        self.doing = ""  # what the running job, or the last one, does, in words
 
     @property
     def running(self) -> bool:
         return self._lock.locked()
 
     def start(self, work: Callable[[], Any], done: Callable[[Any], None],
-              doc: Document | None = None) -> bool:
-        """Start ``work``; return False, doing nothing, if a job is still running."""
+              doc: Document | None = None, doing: str = "") -> bool:
+        """Start ``work`` (``doing`` says what it does); return False, doing nothing, if a
+        job is still running."""
         if not self._lock.acquire(blocking=False):
             return False
+        self.doing = doing
         doc = doc if doc is not None else pn.state.curdoc
         try:
             self._on_busy(True)

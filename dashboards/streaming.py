@@ -162,24 +162,26 @@ class StreamingTab(pn.viewable.Viewer):
             for quantity, pane in self.plots.items():
                 for plot in drawn_plots(pane):
                     _stream_rows(plot, quantity, chunks)
-                    self._follow_data(plot, quantity)
+            self._follow_data()
             self._apply_window()
 
-    def _follow_data(self, plot, quantity: str) -> None:
+    def _follow_data(self) -> None:
         """Stretch the axes over all the data, as HoloViews would, unless the viewer zoomed."""
         if not self._buffers or not all(b.following for b in self._buffers.values()):
             return
         frames = [b.data for b in self._buffers.values() if len(b.data)]
         if not frames:
             return
-        times = [f["time"] for f in frames]
-        start = _axis_time(min(t.min() for t in times))
-        end = _axis_time(max(t.max() for t in times))
-        low = min(float(f[quantity].min()) for f in frames)
-        high = max(float(f[quantity].max()) for f in frames)
-        pad = (high - low) * 0.1 or 1.0
-        plot.handles["x_range"].update(start=start, end=end)
-        plot.handles["y_range"].update(start=low - pad, end=high + pad)
+        # The plots share one time axis: its span is found once, not once per plot.
+        start = _axis_time(min(f["time"].min() for f in frames))
+        end = _axis_time(max(f["time"].max() for f in frames))
+        for quantity, pane in self.plots.items():
+            low = min(float(f[quantity].min()) for f in frames)
+            high = max(float(f[quantity].max()) for f in frames)
+            pad = (high - low) * 0.1 or 1.0
+            for plot in drawn_plots(pane):
+                plot.handles["x_range"].update(start=start, end=end)
+                plot.handles["y_range"].update(start=low - pad, end=high + pad)
 
     def _rebuild(self) -> None:
         """Draw the retained history afresh (first paint, units, cities or window changed)."""
