@@ -42,16 +42,20 @@ class FeedStatus:
             lines.append(self.history_error)
         return lines
 
-    def summary(self, now: float | None = None) -> str:
-        """One line: when the feed last polled, when it polls next, and any problem."""
-        now = time.time() if now is None else now
+    def summary(self) -> str:
+        """One line: when the feed last polled, when it polls next, and any problem.
+
+        Times are given on the clock, not counted down: the line changes when the feed
+        does, not every second. A countdown made every page showing it lay out and repaint
+        all its plots once a second.
+        """
         parts = []
         if self.last_poll_at is not None:
             parts.append(f"updated {clock_utc(self.last_poll_at)} UTC")
         else:
             parts.append("waiting for the first poll")
         if self.next_poll_at is not None:
-            parts.append(f"next in {max(0, round(self.next_poll_at - now))}s")
+            parts.append(f"next poll {clock_utc(self.next_poll_at)}")
         parts.extend(self.problems())
         return " · ".join(parts)
 

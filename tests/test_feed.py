@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 
 from dashboards.feed import WeatherFeed
 from dashboards.history import History
+from dashboards.status import FeedStatus
 from tests.served import wait_until
 from weather.errors import AuthError, RateLimitError, UnreachableError
 from weather.models import Observation
@@ -160,7 +161,7 @@ def test_status_summary_reads_like_a_sentence():
     feed, provider = make_feed(clock)
     provider.failing_cities = {"A"}
     feed.poll_now()
-    summary = feed.status().summary(now=clock.now)
+    summary = feed.status().summary()
     assert summary.startswith("updated ") and "A: unreachable" in summary
 
 
@@ -186,4 +187,18 @@ def test_history_database_trouble_shows_in_the_status(tmp_path):
     feed = WeatherFeed(provider, ["A"], History(str(tmp_path)), clock=clock)  # a folder
     feed.poll_now()
     assert len(feed.history) == 1
-    assert "history not saved" in feed.status().summary(now=clock.now)
+    assert "history not saved" in feed.status().summary()
+
+
+def test_status_line_reads_the_same_all_through_an_interval():
+    """Test that the next poll is given as a clock time, not a countdown that ticks each second.
+
+    A line that changes every second makes every page showing it lay out again: an idle
+    wall screen spent a steady share of a core on it.
+    """
+    status = FeedStatus(provider="demo", last_poll_at=1_764_072_000.0,
+                        next_poll_at=1_764_072_060.0, error=None, cities=())
+    summary = status.summary()
+    assert summary == "updated 12:00:00 UTC · next poll 12:01:00"
+    assert FeedStatus(**{**vars(status), "next_poll_at": None}).summary() == (
+        "updated 12:00:00 UTC")

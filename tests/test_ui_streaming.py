@@ -169,6 +169,40 @@ def test_provider_outage_keeps_points_and_recovers_by_itself(served, provider, b
                     message="the status clearing")
 
 
+# Counts every time the page's busy indicator (the template's spinner) starts spinning.
+WATCH_BUSY_JS = """() => {
+  let watched = 0;
+  window.__spins = 0;
+  for (const doc of Bokeh.documents) {
+    for (const m of doc._all_models.values()) {
+      if (!(m.css_classes || []).includes('loader')) continue;
+      m.connect(m.properties.css_classes.change, () => {
+        if (m.css_classes.includes('spin')) window.__spins += 1;
+      });
+      watched += 1;
+    }
+  }
+  return watched;
+}"""
+
+
+def test_the_busy_indicator_stays_still_while_the_page_just_follows_the_feed(
+    served, browser_context
+):
+    """Test that drawing the feed's polls does not set the header's busy spinner going.
+
+    Each viewer checks the history every second; done as a foreground callback, every check
+    marked the session busy, so the spinner blinked once a second on a screen left alone.
+    """
+    page = open_page(browser_context, served.url)
+    wait_for_live_updates(page)
+    assert page.page.evaluate(WATCH_BUSY_JS) >= 1
+    start = points(page)
+    page.wait_until(lambda: points(page) >= start + 3 * CITIES, timeout_s=120,
+                    message="three more polls drawn")
+    assert page.page.evaluate("() => window.__spins") == 0
+
+
 def test_closing_the_page_releases_its_session(served, browser_context):
     """Test that closing a browser tab ends that viewer's session and its timer on the server."""
     page = open_page(browser_context, served.url)
