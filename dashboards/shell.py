@@ -57,8 +57,14 @@ class Dashboard(pn.viewable.Viewer):
             data=results_frame(feed.cities, feed.latest_results(), "metric",
                                provider=feed.provider.name),
         )
-        self.tabs = pn.Tabs(("Real Time", self.streaming), ("Refresh", self.refresh),
+        # The Refresh tab goes into the page the first time it is shown, and then stays. Its
+        # map and table are a quarter of the work of building a page, and most pages (a wall
+        # screen) never show that tab. Panel's `Tabs(dynamic=True)` would also drop the
+        # Real Time plots from a page each time Refresh is shown, and send them again after.
+        self.refresh_slot = pn.Column(sizing_mode="stretch_width")
+        self.tabs = pn.Tabs(("Real Time", self.streaming), ("Refresh", self.refresh_slot),
                             margin=(0, 20, 0, 0))
+        self.tabs.param.watch(self._on_tab_shown, "active")
         self.units = pn.widgets.RadioButtonGroup(
             name="Units", options=UNIT_CHOICES, value=config.units, color="primary",
             variant="outline",
@@ -81,6 +87,10 @@ class Dashboard(pn.viewable.Viewer):
             pn.pane.Markdown("**Feed status**", margin=(10, 10, 0, 10)),
             self.streaming.feed_status,
         )
+
+    def _on_tab_shown(self, event) -> None:
+        if self.tabs[event.new] is self.refresh_slot and not self.refresh_slot.objects:
+            self.refresh_slot.objects = [self.refresh]
 
     def __panel__(self):
         return pn.Row(pn.Column(self.side, width=300, sizing_mode="fixed"), self.tabs)

@@ -108,8 +108,8 @@ def test_units_switch_changes_both_tabs_for_that_viewer(browser_context, tmp_pat
     with ServedApp("app.py", env=env) as served:
         page = open_page(browser_context, served.url)
         p = page.page
-        page.wait_until(lambda: p.get_by_text("Temperature (°F)").count() > 0, timeout_s=120,
-                        message="Fahrenheit labels")
+        page.wait_until(lambda: "Temperature (°F)" in axis_labels(p), timeout_s=120,
+                        message="Fahrenheit axis labels")
         p.get_by_role("button", name="°C · m/s").click()
         page.wait_until(lambda: axis_labels(p) >= {"Temperature (°C)", "Wind speed (m/s)"},
                         timeout_s=120, message="Celsius axis labels")
