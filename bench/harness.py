@@ -60,7 +60,8 @@ def markdown_table(rows: Sequence[Figure]) -> str:
     return "\n".join(lines)
 
 
-#: The figures the README shows, in its order; each has a goal in an issue.
+#: The figures the README shows, in its order: each has a goal in an issue, but for the two
+#: floor rows, which show how low the page-load figures can go on the machine at hand.
 HEADLINES = (
     "poll / one request",
     "Refresh click to table, 7 cities",
@@ -68,6 +69,8 @@ HEADLINES = (
     "Refresh click to table, 30 cities",
     "first plot, warm server",
     "8 viewers at once: all show a plot",
+    "floor, a one-plot Panel page: first plot, warm server",
+    "floor, a one-plot Panel page: 8 viewers at once",
     "upstream polls per 2 s interval, 8 viewers",
     "RSS growth, cycle 3 vs cycle 1",
     "websocket bytes per update per session, 1,000 points per line",

@@ -66,7 +66,7 @@ class Dashboard(pn.viewable.Viewer):
                             margin=(0, 20, 0, 0))
         self.tabs.param.watch(self._on_tab_shown, "active")
         self.units = pn.widgets.RadioButtonGroup(
-            name="Units", options=UNIT_CHOICES, value=config.units, color="primary",
+            label="Units", options=UNIT_CHOICES, value=config.units, color="primary",
             variant="outline",
         )
         self.units.link(self.settings, value="units")

@@ -42,11 +42,14 @@ APP_ENV: dict[str, str | None] = {
     "WEATHER_TILES": "none",
 }
 # Resolves once BokehJS has nothing left to do and the browser has painted twice since.
+# Idle documents, and the header's busy spinner at rest (it spins while the page catches up).
 SETTLED_JS = """async () => {
     const frame = () => new Promise(resolve => requestAnimationFrame(resolve))
-    while (!Bokeh.documents.every(doc => doc.is_idle)) await frame()
-    await frame()
-    await frame()
+    const spinning = () => Bokeh.documents.some(doc => [...doc._all_models.values()].some(
+        m => (m.css_classes || []).includes('loader') && m.css_classes.includes('spin')))
+    const settled = () => Bokeh.documents.every(doc => doc.is_idle) && !spinning()
+    // Settled for 20 frames in a row: the page's load callbacks run one after another.
+    for (let calm = 0; calm < 20; calm = settled() ? calm + 1 : 0) await frame()
 }"""
 TABLE_ROWS_JS = "rows => rows.filter(r => r.textContent.includes('ok')).length"
 
