@@ -31,6 +31,8 @@ def test_the_refresh_tab_joins_the_page_when_first_shown_and_then_stays(dashboar
     doc = Document()
     doc.add_root(dashboard.__panel__().get_root(doc))
     assert "DataTabulator" not in model_kinds(doc)
+    assert dashboard.refresh_slot.objects == [dashboard.refresh_placeholder]
+    assert "Loading the map and table" in dashboard.refresh_placeholder.object
     dashboard.tabs.active = 1
     tables = [m for m in doc.models if type(m).__name__ == "DataTabulator"]
     assert len(tables) == 1
