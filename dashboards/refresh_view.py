@@ -56,7 +56,8 @@ class RefreshView:
         self.message = pn.pane.Alert("", alert_type="info", visible=False,
                                      sizing_mode="stretch_width", margin=(5, 10))
         self.map = CityMapPane(dark=pn.config.theme == "dark", sizing_mode="stretch_width",
-                               min_width=480, height=MAP_HEIGHT_PX, margin=(5, 10))
+                               min_width=480, height=MAP_HEIGHT_PX, margin=(5, 10),
+                               styles={"flex": "1 1 480px"})  # takes the width the table leaves
         self.table = pn.widgets.Tabulator(
             pd.DataFrame(columns=list(TABLE_COLUMNS)), disabled=True, show_index=False,
             selectable=False, formatters=FORMATTERS, layout="fit_data_stretch",
@@ -82,7 +83,9 @@ class RefreshView:
         self.layout = pn.Column(
             pn.Row(self.refresh_button, self.column_select, self.status),
             self.message,
-            pn.Row(self.map.pane, side, sizing_mode="stretch_width"),
+            # Side by side where both fit; on a narrower screen (1440 px or less with the side
+            # panel open) the table goes below the map instead of past the page's edge.
+            pn.FlexBox(self.map.pane, side, flex_wrap="wrap", sizing_mode="stretch_width"),
             sizing_mode="stretch_width",
         )
 

@@ -283,5 +283,11 @@ def test_full_app_refresh_tab_by_its_label(server, browser_context, blocked_requ
                             message="the metric wind colour bar")
         headers = page.locator(".tabulator-col-title").filter(visible=True).all_inner_texts()
         assert {"Temp (°C)", "Wind (m/s)", "Time (UTC)"} <= set(headers)
+        # On a 1280 px screen with the side panel open, the table goes below the map rather
+        # than past the page's right edge, where its last columns could not be seen.
+        right = page.locator(".tabulator-col").filter(visible=True).evaluate_all(
+            "cols => Math.max(...cols.map(c => c.getBoundingClientRect().right))")
+        assert page.viewport_size["width"] == 1280
+        assert right <= page.viewport_size["width"]
         app_page.wait_until(lambda: TILE_HOST in blocked_requests.hosts(),
                             message="tile requests")
