@@ -54,12 +54,7 @@ def _design(design: str, browser: Browser, quick: bool) -> dict[str, object]:
                 if design == "ours" and rep == 0:  # past the shared Refresh cache
                     time.sleep(REFRESH_CACHE_S + 0.5)
                 warm.append(_one_load(browser, app.url, provider))
-            started = time.time()
-            views = browser.open(app.url, CONCURRENT_VIEWERS)
-            try:
-                seen = wait_all_plotted(views, concurrent_timeout_s)
-            finally:
-                close_all(views)
+            all_s, plotted = _concurrent_loads(browser, app.url, concurrent_timeout_s)
     loads = [cold_s, *(s for s, _ in warm)]
     # A page that showed no plot before the timeout counts as the timeout: a lower bound.
     warm_s = [LOAD_TIMEOUT_S if s is None else s for s, _ in warm]
@@ -70,11 +65,9 @@ def _design(design: str, browser: Browser, quick: bool) -> dict[str, object]:
         "warm_s": median(warm_s),
         "warm_requests": median([n for _, n in warm]),
         "warm_runs": len(warm_s),
-        # A run that timed out reports its timeout: a lower bound.
-        "all_s": (max(seen.values()) - started if len(seen) == CONCURRENT_VIEWERS
-                  else concurrent_timeout_s),
-        "timed_out": len(seen) < CONCURRENT_VIEWERS,
-        "plotted": len(seen),
+        "all_s": all_s,
+        "timed_out": plotted < CONCURRENT_VIEWERS,
+        "plotted": plotted,
     }
 
 
@@ -83,17 +76,24 @@ def _floor(browser: Browser, quick: bool) -> dict[str, object]:
     with serve("floor", provider_url="") as app:  # it reads no settings, asks no provider
         _one_plot(browser, app.url)  # the cold load, not counted
         warm = [_one_plot(browser, app.url) for _ in range(2 if quick else 3)]
-        started = time.time()
-        views = browser.open(app.url, CONCURRENT_VIEWERS)
-        try:
-            seen = wait_all_plotted(views, LOAD_TIMEOUT_S)
-        finally:
-            close_all(views)
-    return {
-        "warm_s": median([LOAD_TIMEOUT_S if s is None else s for s in warm]),
-        "all_s": (max(seen.values()) - started if len(seen) == CONCURRENT_VIEWERS
-                  else LOAD_TIMEOUT_S),
-    }
+        all_s, _plotted = _concurrent_loads(browser, app.url, LOAD_TIMEOUT_S)
+    return {"warm_s": median([LOAD_TIMEOUT_S if s is None else s for s in warm]),
+            "all_s": all_s}
+
+
+def _concurrent_loads(browser: Browser, url: str, timeout_s: float) -> tuple[float, int]:
+    """Open the viewers at once: seconds until the last one plotted, and how many did.
+
+    A run that timed out reports its timeout: a lower bound.
+    """
+    started = time.time()
+    views = browser.open(url, CONCURRENT_VIEWERS)
+    try:
+        seen = wait_all_plotted(views, timeout_s)
+    finally:
+        close_all(views)
+    plotted = len(seen)
+    return (max(seen.values()) - started if plotted == CONCURRENT_VIEWERS else timeout_s), plotted
 
 
 def _one_plot(browser: Browser, url: str) -> float | None:
