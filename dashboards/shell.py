@@ -62,8 +62,8 @@ class Dashboard(pn.viewable.Viewer):
         # map and table are a quarter of the work of building a page, and most pages (a wall
         # screen) never show that tab. Panel's `Tabs(dynamic=True)` would also drop the
         # Real Time plots from a page each time Refresh is shown, and send them again after.
-        # Shown by the browser the moment the tab is clicked, until the map and table arrive
-        # (about 0.7 s on a two-core server).
+        # Until the map and table arrive (about 0.7 s on a two-core server), the browser shows
+        # this line the moment the tab is clicked.
         self.refresh_placeholder = pn.pane.HTML(
             f"{SPINNER_SVG} Loading the map and table…", styles=STYLE, margin=(26, 10))
         self.refresh_slot = pn.Column(self.refresh_placeholder, sizing_mode="stretch_width")
