@@ -30,11 +30,23 @@ INIT_JS = """
     for (const doc of (window.Bokeh && Bokeh.documents) || []) yield* doc._all_models.values();
   };
   const kind = (m) => m.constructor.__name__;
+  // Rows held by the line plots: plots with a Line or Segment glyph (not the map's dots),
+  // counting every glyph they draw, the dots at the newest readings included.
   const lineRows = () => {
     let rows = 0;
     for (const m of models()) {
-      if (m.glyph && m.data_source && kind(m.glyph) === 'Line')
-        rows = Math.max(rows, m.data_source.get_length() || 0);
+      if (!Array.isArray(m.renderers)) continue;  // a plot (a tool's may be 'auto')
+      const glyphs = m.renderers.filter((r) => r.glyph && r.data_source);
+      if (!glyphs.some((r) => ['Line', 'Segment'].includes(kind(r.glyph)))) continue;
+      let drawn = 0;
+      for (const r of glyphs) {
+        // A dot's data has a row for every city, missing values until its first reading.
+        const field = r.glyph.y && r.glyph.y.field;
+        const column = field && r.data_source.get_column(field);
+        drawn += column ? Array.from(column).filter(Number.isFinite).length
+                        : r.data_source.get_length() || 0;
+      }
+      rows = Math.max(rows, drawn);
     }
     return rows;
   };

@@ -105,8 +105,8 @@ def run(quick: bool) -> list[Figure]:
     return [
         Figure("websocket bytes per update per session, 1,000 points per line",
                per_poll["long"], None, "bytes",
-               f"ours: {prefilled:,} rows pre-filled (1,000 per city, 7 lines per plot), "
-               f"{rows['long']:,} points on its longest line, {polls['long']} polls over "
+               f"ours: {prefilled:,} rows pre-filled (1,000 per city, 7 cities per plot), "
+               f"{rows['long']:,} points in its fullest plot, {polls['long']} polls over "
                f"{window_s:g} s; the article cannot be brought to 1,000 points in a run; "
                "goal: proportional to the new rows, as with a few points"),
         Figure("websocket bytes per update per session, a few points per line",

@@ -11,6 +11,7 @@ import pandas as pd
 import panel as pn
 import param
 
+from dashboards import plot_data
 from dashboards.feed import WeatherFeed
 from dashboards.plotting import CANVAS, PLOT_FONTS, drawn_plots
 from dashboards.status import FeedStatus, clock_utc
@@ -30,7 +31,8 @@ PALETTE = (
     "#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f",
     "#bcbd22", "#17becf", "#aec7e8", "#ffbb78", "#98df8a", "#ff9896", "#c5b0d5", "#c49c94",
 )
-PLOT_COLUMNS = ["time", *QUANTITIES]
+#: When a plot holds a single moment, the time axis spans this much either side of it.
+LONE_MOMENT_PAD = np.timedelta64(60, "s")
 
 log = logging.getLogger(__name__)
 
@@ -38,9 +40,11 @@ log = logging.getLogger(__name__)
 class StreamingTab(pn.viewable.Viewer):
     """Temperature, humidity and wind speed over time, one line per city, for one viewer.
 
-    Every ``check_period_ms`` the session's own periodic callback asks the shared history for
-    rows it has not drawn yet and sends them into one ``hv.streams.Buffer`` per city, so the
-    browser receives the new points only. Nothing here is shared with other sessions.
+    Each plot is a ``Segment`` glyph holding every city's line, fed by an ``hv.streams.Buffer``,
+    with a dot per city at its newest reading, fed by an ``hv.streams.Pipe``
+    (``dashboards.plot_data``). Every ``check_period_ms`` the session's own periodic callback
+    asks the shared history for rows it has not drawn yet; the browser receives the new
+    segments and dots only. Nothing here is shared with other sessions.
     """
 
     feed = param.ClassSelector(class_=WeatherFeed, doc="The process-wide feed to draw.")
@@ -65,7 +69,9 @@ class StreamingTab(pn.viewable.Viewer):
             self.cities = [c for c in self.cities if c in feed_cities] or feed_cities
         self._colors = {c: PALETTE[i % len(PALETTE)] for i, c in enumerate(feed_cities)}
         self._cursor = 0
-        self._buffers: dict[str, hv.streams.Buffer] = {}
+        self._segments: dict[str, hv.streams.Buffer] = {}
+        self._markers: dict[str, hv.streams.Pipe] = {}
+        self._newest = plot_data.newest_readings(pd.DataFrame(), None, self.cities)
         self.plots = {
             # Linked: the plots share one time axis, so panning one pans all three.
             q: pn.pane.HoloViews(sizing_mode="stretch_width", height=self.plot_height_px,
@@ -123,7 +129,7 @@ class StreamingTab(pn.viewable.Viewer):
     def _on_session_destroyed(self, _session_context) -> None:
         """Stop this viewer's timer and let go of its plots when the browser tab closes."""
         self._callback.stop()
-        self._buffers = {}
+        self._segments, self._markers = {}, {}
         log.info("viewer session closed; its Real Time tab stopped")
 
     def _on_units(self, _event) -> None:
@@ -140,8 +146,9 @@ class StreamingTab(pn.viewable.Viewer):
             self._update_plots()
 
     # -- updates ----------------------------------------------------------------------------
-    def _display_rows(self, rows: pd.DataFrame) -> pd.DataFrame:
-        return convert_frame(rows, self.settings.units)
+    def _readings(self, rows: pd.DataFrame) -> pd.DataFrame:
+        """History rows as this viewer's plots take them: chosen cities, chosen units."""
+        return plot_data.readings(convert_frame(rows, self.settings.units), self.cities)
 
     def _update_plots(self) -> None:
         """Send the rows added since the last look to this viewer's plots, and only those."""
@@ -151,37 +158,40 @@ class StreamingTab(pn.viewable.Viewer):
             # They stay in the history and go out once the page has loaded.
             return
         rows, self._cursor = self.feed.history.since(self._cursor)
-        if rows.empty:
+        new = self._readings(rows)
+        if new.empty:
             return
-        rows = self._display_rows(rows)
-        chunks = {}
-        for city, group in rows.groupby("city", sort=False):
-            buffer = self._buffers.get(city)
-            if buffer is not None:
-                chunk = group[PLOT_COLUMNS].reset_index(drop=True)
-                # The Buffer keeps every row, for any full redraw HoloViews makes later.
-                buffer.update(data=chunk)
-                chunks[id(buffer)] = chunk
+        newest = plot_data.newest_readings(new, self._newest, self.cities)
         with pn.io.hold():
             for quantity, pane in self.plots.items():
+                added = plot_data.segments(new, self._newest, quantity, self._colors)
+                dots = plot_data.markers(newest, quantity, self._colors)
+                # The streams keep what is drawn, for any full redraw HoloViews makes later;
+                # ``update`` stores it without drawing, as the lines below do that.
+                self._segments[quantity].update(data=added)
+                self._markers[quantity].update(data=dots)
                 for plot in drawn_plots(pane):
-                    _stream_rows(plot, quantity, chunks)
+                    _draw_new(plot, self._segments[quantity], added, dots)
+            self._newest = newest
             self._follow_data()
             self._apply_window()
 
     def _follow_data(self) -> None:
         """Stretch the axes over all the data, as HoloViews would, unless the viewer zoomed."""
-        if not self._buffers or not all(b.following for b in self._buffers.values()):
-            return
-        frames = [b.data for b in self._buffers.values() if len(b.data)]
-        if not frames:
+        if not self._segments or not all(b.following for b in self._segments.values()):
             return
         # The plots share one time axis: its span is found once, not once per plot.
-        start = _axis_time(min(f["time"].min() for f in frames))
-        end = _axis_time(max(f["time"].max() for f in frames))
+        times = plot_data.time_span([*(b.data for b in self._segments.values()), self._newest])
+        if times is None:
+            return
+        start, end = times
+        if start == end:
+            start, end = start - LONE_MOMENT_PAD, end + LONE_MOMENT_PAD
         for quantity, pane in self.plots.items():
-            low = min(float(f[quantity].min()) for f in frames)
-            high = max(float(f[quantity].max()) for f in frames)
+            values = plot_data.value_span([self._segments[quantity].data, self._newest], quantity)
+            if values is None:
+                continue
+            low, high = values
             pad = (high - low) * 0.1 or 1.0
             for plot in drawn_plots(pane):
                 plot.handles["x_range"].update(start=start, end=end)
@@ -190,48 +200,52 @@ class StreamingTab(pn.viewable.Viewer):
     def _rebuild(self) -> None:
         """Draw the retained history afresh (first paint, units, cities or window changed)."""
         history, self._cursor = self.feed.history.since(0)
-        history = self._display_rows(history)
-        self._buffers = {
-            city: hv.streams.Buffer(
-                history.loc[history["city"] == city, PLOT_COLUMNS].reset_index(drop=True),
-                length=self.feed.history.max_rows, index=False,
-            )
-            for city in self.cities
+        history = self._readings(history)
+        nothing_drawn = plot_data.newest_readings(pd.DataFrame(), None, self.cities)
+        self._newest = plot_data.newest_readings(history, None, self.cities)
+        self._segments = {
+            q: hv.streams.Buffer(plot_data.segments(history, nothing_drawn, q, self._colors),
+                                 length=self.feed.history.max_rows, index=False)
+            for q in QUANTITIES
+        }
+        self._markers = {
+            q: hv.streams.Pipe(data=plot_data.markers(self._newest, q, self._colors))
+            for q in QUANTITIES
         }
         with pn.io.hold():
             self.legend.object = _legend_html({c: self._colors[c] for c in self.cities})
             for quantity, pane in self.plots.items():
-                pane.object = self._overlay(quantity)
+                pane.object = self._plot(quantity)
             self._apply_window()
 
-    def _overlay(self, quantity: str) -> hv.DynamicMap:
+    def _plot(self, quantity: str) -> hv.Overlay:
         label = quantity_label(quantity, self.settings.units)
+        tooltips = [("City", "@city"), ("Time (UTC)", "@time{%F %H:%M}"),
+                    (label, f"@{{{quantity}}}{{0.0}}")]
+        shared = {
+            "tools": ["hover"], "hover_tooltips": tooltips,
+            "hover_formatters": {"@{time}": "datetime"}, "color": "color",
+        }
         style = {
-            "tools": ["hover"], "line_width": 2, "responsive": True, "show_grid": True,
-            "height": self.plot_height_px, "ylabel": label,
+            "responsive": True, "show_grid": True, "height": self.plot_height_px,
+            "ylabel": label,
             # The plots share one time axis: name it once, under the last plot.
             "xlabel": "Time (UTC)" if quantity == QUANTITIES[-1] else "",
             # One shared legend above the plots replaces a legend in each of them.
             "show_legend": False,
             "fontsize": PLOT_FONTS, "autohide_toolbar": True,
         }
-        curves = [
-            # Options on the DynamicMap, set once, rather than on each curve it makes.
-            hv.DynamicMap(_CurveMaker(city, quantity, label), streams=[buffer]).opts(
-                color=self._colors[city], **style
-            )
-            for city, buffer in self._buffers.items()
-        ]
-        if not curves:
-            return hv.Curve([], "time", quantity).opts(**style, **CANVAS)
-        return hv.Overlay(curves).collate().opts(**CANVAS)
+        lines = hv.DynamicMap(_Segments(quantity, label), streams=[self._segments[quantity]])
+        dots = hv.DynamicMap(_Markers(quantity, label), streams=[self._markers[quantity]])
+        return (lines.opts(line_width=2, **shared, **style)
+                * dots.opts(size=7, **shared)).opts(**CANVAS)
 
     def _apply_window(self) -> None:
         """Show only the chosen span of time, ending now, on every plot of this viewer."""
         span_s = WINDOWS_S[self.window]
         # A viewer who panned or zoomed keeps their view (HoloViews stops following) until
         # they press the plot's reset button.
-        if span_s is None or not all(b.following for b in self._buffers.values()):
+        if span_s is None or not all(b.following for b in self._segments.values()):
             return
         now = pd.Timestamp.now(tz="UTC")
         start, end = _axis_time(now - pd.Timedelta(seconds=span_s)), _axis_time(now)
@@ -248,20 +262,38 @@ class StreamingTab(pn.viewable.Viewer):
         self.feed_status.object = _cities_html(status)
 
 
-class _CurveMaker:
-    """Builds one city's curve from its Buffer's frame, keeping the frame as the curve's data.
+class _Segments:
+    """Builds a plot's lines from its Buffer's frame, keeping the frame as the element's data.
 
     HoloViews streams only the new rows when the element's data *is* the Buffer's frame.
-    A small class rather than a closure so each curve's label and columns are explicit.
+    A small class rather than a closure so each plot's columns and labels are explicit.
     """
 
-    def __init__(self, city: str, quantity: str, label: str) -> None:
-        self.city, self.quantity, self.label = city, quantity, label
+    def __init__(self, quantity: str, label: str) -> None:
+        self.quantity, self.label = quantity, label
 
-    def __call__(self, data: pd.DataFrame) -> hv.Curve:
-        return hv.Curve(
+    def __call__(self, data: pd.DataFrame) -> hv.Segments:
+        return hv.Segments(
+            data,
+            # Labels must differ: HoloViews finds a dimension by its label too, and two alike
+            # drew every segment from its start to its start.
+            kdims=["start", plot_data.start_column(self.quantity),
+                   hv.Dimension("time", label="Time (UTC)"),
+                   hv.Dimension(self.quantity, label=self.label)],
+            vdims=["city", "color"],
+        )
+
+
+class _Markers:
+    """Builds a plot's dots, one per city at its newest reading, from its Pipe's frame."""
+
+    def __init__(self, quantity: str, label: str) -> None:
+        self.quantity, self.label = quantity, label
+
+    def __call__(self, data: pd.DataFrame) -> hv.Scatter:
+        return hv.Scatter(
             data, kdims=[hv.Dimension("time", label="Time (UTC)")],
-            vdims=[hv.Dimension(self.quantity, label=self.label)], label=self.city,
+            vdims=[hv.Dimension(self.quantity, label=self.label), "city", "color"],
         )
 
 
@@ -274,24 +306,22 @@ def _axis_time(moment: pd.Timestamp) -> np.datetime64:
     return moment.tz_convert(None).to_datetime64()
 
 
-def _stream_rows(plot, quantity: str, chunks: dict[int, pd.DataFrame]) -> None:
-    """Append each city's new rows to its line's Bokeh data source: the browser gets those.
+def _draw_new(plot, buffer: hv.streams.Buffer, added: pd.DataFrame,
+              dots: pd.DataFrame) -> None:
+    """Append the new segments to a plot's lines and move its dots: the browser gets those.
 
     This is the append HoloViews makes for a streaming ``Buffer``, done directly: letting
-    HoloViews redraw 21 curves per update cost a few hundred milliseconds of server time
-    per viewer. Each line is matched to its city through the Buffer that feeds it.
+    HoloViews redraw the plots on every update cost a few hundred milliseconds of server time
+    per viewer. The dots are one row per city, so they are replaced whole.
     """
-    lines = plot.subplots.values() if plot.subplots else [plot]
-    for line in lines:
-        buffer = line.streaming[0] if line.streaming else None
-        chunk = chunks.get(id(buffer)) if buffer is not None else None
-        if chunk is None:
-            continue
-        line.handles["source"].stream(
-            {"time": chunk["time"].dt.tz_convert(None).to_numpy(),
-             quantity: chunk[quantity].to_numpy()},
-            rollover=buffer.length,
-        )
+    for layer in plot.subplots.values():
+        source = layer.handles["source"]
+        if layer.streaming and layer.streaming[0] is buffer:
+            if len(added):
+                source.stream({c: added[c].to_numpy() for c in source.data},
+                              rollover=buffer.length)
+        else:
+            source.data = {c: dots[c].to_numpy() for c in source.data}
 
 
 def _legend_html(colors: dict[str, str]) -> str:

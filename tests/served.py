@@ -34,17 +34,22 @@ WEBSOCKET_OPEN = "Websocket connection 0 is now open"  # logged by BokehJS once 
 LOCAL_HOSTS = frozenset({"127.0.0.1", "localhost", "::1", "[::1]"})
 
 
-#: Points drawn on the Real Time tab's temperature plot: the data sources holding exactly
-#: (time, temperature), one per city line.
+#: Readings drawn on the Real Time tab's temperature plot: its segments (the data source
+#: with `temperature_start`), one per reading after a city's first, and its dots (the source
+#: with `temperature` and `color` but no other quantity), one per city that has a reading.
 TEMPERATURE_POINTS_JS = """() => {
   let n = 0;
   for (const doc of Bokeh.documents) {
     for (const m of doc._all_models.values()) {
       if (m.type !== 'ColumnDataSource') continue;
       const d = m.data;
+      const get = (k) => (d instanceof Map ? d.get(k) : d[k]);
       const keys = d instanceof Map ? [...d.keys()] : Object.keys(d);
-      if (keys.length === 2 && keys.includes('time') && keys.includes('temperature')) {
-        n += (d instanceof Map ? d.get('time') : d.time).length;
+      if (keys.includes('temperature_start')) {
+        n += get('temperature').length;
+      } else if (keys.includes('temperature') && keys.includes('color')
+                 && !keys.includes('humidity')) {
+        n += Array.from(get('temperature')).filter((v) => v === v).length;
       }
     }
   }

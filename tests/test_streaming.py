@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from datetime import UTC, datetime, timedelta
 
 import holoviews as hv
@@ -54,21 +55,40 @@ def rendered(feed):
     tab._callback.stop()
 
 
-def plotted(tab: StreamingTab, quantity: str) -> dict[str, int]:
-    """Rows each city's line holds in the Bokeh data sources of one plot."""
+def layers(tab: StreamingTab, quantity: str) -> tuple[dict, dict]:
+    """The Bokeh data of one plot's lines (segments) and of its dots (newest readings)."""
     (plot,) = drawn_plots(tab.plots[quantity])
-    if plot.subplots is None:  # a single city is drawn as a lone curve, not an overlay
-        return {tab.cities[0]: len(plot.handles["source"].data["time"])}
-    return {
-        key[1].replace("_", " "): len(subplot.handles["source"].data["time"])
-        for key, subplot in plot.subplots.items()
-    }
+    lines, dots = (layer.handles["source"].data for layer in plot.subplots.values())
+    return lines, dots
+
+
+def plotted(tab: StreamingTab, quantity: str) -> dict[str, int]:
+    """Readings of each city one plot draws, as the browser gets them: its segments' end
+    points, and its dot at the first reading of the line (or the only one)."""
+    lines, dots = layers(tab, quantity)
+    counts = Counter(lines["city"])
+    return {city: counts[city] + 1 for city, value in zip(dots["city"], dots[quantity],
+                                                          strict=True) if value == value}
 
 
 def test_first_paint_shows_the_whole_retained_history(rendered):
     """Test that a new viewer sees every row the history holds, before any update."""
     tab, _ = rendered
     assert plotted(tab, "temperature") == {c: 100 for c in CITIES}
+
+
+def test_each_line_joins_a_citys_readings_one_to_the_next(rendered, feed):
+    """Test that the segments drawn for a city run from each of its readings to the next."""
+    tab, _ = rendered
+    history, _ = feed.history.since(0)
+    fresno = history[history["city"] == "Fresno"].sort_values("time")
+    lines, _dots = layers(tab, "temperature")
+    drawn = sorted((start, end, a, b) for city, start, end, a, b in zip(
+        lines["city"], lines["start"], lines["time"], lines["temperature_start"],
+        lines["temperature"], strict=True) if city == "Fresno")
+    times = fresno["time"].dt.tz_convert(None).to_numpy()
+    values = fresno["temperature"].to_numpy()
+    assert drawn == list(zip(times[:-1], times[1:], values[:-1], values[1:], strict=True))
 
 
 def test_update_streams_only_the_new_rows(rendered, feed):
@@ -78,20 +98,26 @@ def test_update_streams_only_the_new_rows(rendered, feed):
     tab._on_tick()
     streamed = [e for e in events if isinstance(e, ColumnsStreamedEvent)]
     replaced = [e for e in events if isinstance(e, ColumnDataChangedEvent)]
-    assert replaced == []
-    assert len(streamed) == 3 * len(CITIES)  # one stream per city per plot
-    assert {len(e.data["time"]) for e in streamed} == {2}
+    assert len(streamed) == 3  # one stream of new segments per plot
+    assert {len(e.data["time"]) for e in streamed} == {2 * len(CITIES)}
+    # The only data sent whole is the dots: one per city, at its newest reading.
+    assert len(replaced) == 3
+    assert {len(e.model.data["time"]) for e in replaced} == {len(CITIES)}
     assert plotted(tab, "humidity") == {c: 102 for c in CITIES}
 
 
 def test_units_switch_converts_what_is_drawn(rendered):
     """Test that switching a viewer to imperial redraws temperatures in Fahrenheit."""
     tab, _ = rendered
-    before = tab._buffers["Fresno"].data["temperature"].iloc[0]
+    def fresno(tab):
+        lines, _dots = layers(tab, "temperature")
+        return next(t for c, t in zip(lines["city"], lines["temperature"], strict=True)
+                    if c == "Fresno")
+
+    before = fresno(tab)
     tab.settings.units = "imperial"
-    after = tab._buffers["Fresno"].data["temperature"].iloc[0]
-    assert after == pytest.approx(before * 9 / 5 + 32)
-    assert "°F" in tab.plots["temperature"].object.last.get(0).vdims[0].label
+    assert fresno(tab) == pytest.approx(before * 9 / 5 + 32)
+    assert "°F" in tab.plots["temperature"].object.last.get(1).vdims[0].label
 
 
 def test_pause_holds_this_viewer_and_resume_catches_up(rendered, feed):
@@ -110,7 +136,8 @@ def test_city_filter_draws_only_the_chosen_cities(rendered, feed):
     """Test that deselecting a city removes its line, and new rows for it are not drawn."""
     tab, _ = rendered
     tab.cities = ["Fresno"]
-    assert set(tab._buffers) == {"Fresno"}
+    lines, dots = layers(tab, "wind_speed")
+    assert set(lines["city"]) == set(dots["city"]) == {"Fresno"}
     add_polls(feed.history, 100, 1)
     tab._on_tick()
     assert plotted(tab, "wind_speed") == {"Fresno": 101}
@@ -176,7 +203,8 @@ def test_in_a_page_template_each_new_row_is_sent_once(feed):
         add_polls(feed.history, 100, 2)
         tab._on_tick()
         streamed = [e for e in events if isinstance(e, ColumnsStreamedEvent)]
-        assert len(streamed) == 3 * len(CITIES)
+        assert len(streamed) == 3  # one stream of new segments per plot
+        assert {len(e.data["time"]) for e in streamed} == {2 * len(CITIES)}
         assert plotted(tab, "temperature") == {c: 102 for c in CITIES}
     finally:
         tab._callback.stop()
