@@ -4,6 +4,6 @@ import panel as pn
 
 from dashboards.shell import serve_page
 
-pn.extension("tabulator", notifications=True, sizing_mode="stretch_width")
+pn.extension("tabulator", sizing_mode="stretch_width")
 
 serve_page().servable()

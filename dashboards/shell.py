@@ -10,6 +10,7 @@ import param
 
 from dashboards import runtime
 from dashboards.config import AppConfig
+from dashboards.page_scripts import leave_out_unused_bundles
 from dashboards.refresh import RefreshTab
 from dashboards.refresh_view import SPINNER_SVG, STYLE
 from dashboards.streaming import StreamingTab
@@ -117,6 +118,7 @@ class Dashboard(pn.viewable.Viewer):
 def serve_page(config: AppConfig | None = None) -> pn.viewable.Viewable:
     """Build the page for one session, or a readable error page for a bad setting."""
     _show_info_logs()
+    leave_out_unused_bundles()
     try:
         config = AppConfig.from_env() if config is None else config
         return Dashboard(config).page()

@@ -141,6 +141,22 @@ def test_no_console_errors_on_load_tab_switch_and_theme_switch(browser_context, 
         assert "Traceback" not in served.log_text()
 
 
+def test_the_page_loads_only_the_scripts_it_runs(browser_context, tmp_path):
+    """Test that a served page loads no MathJax or WebGL bundle, and still shows its text."""
+    env = {"WEATHER_DB": str(tmp_path / "h.sqlite3")}
+    with ServedApp("app.py", env=env) as served:
+        page = open_page(browser_context, served.url)
+        p = page.page
+        page.wait_until(lambda: axis_labels(p), timeout_s=120, message="the plots")
+        scripts = p.evaluate("() => performance.getEntriesByType('resource')"
+                             ".map(r => r.name).filter(n => n.includes('.js'))")
+        assert any("bokeh.min.js" in s for s in scripts) and any("panel" in s for s in scripts)
+        assert [s for s in scripts if "mathjax" in s or "bokeh-gl" in s] == []
+        page.wait_until(lambda: p.get_by_text("Simulated weather.").count() > 0,
+                        timeout_s=30, message="the demo notice, a Markdown pane")
+        assert real_errors(page) == []
+
+
 AXIS_LABELS_JS = """() => {
   const labels = [];
   for (const doc of Bokeh.documents)
