@@ -26,14 +26,6 @@ def start_column(quantity: str) -> str:
     return f"{quantity}_start"
 
 
-def segment_columns(quantity: str) -> list[str]:
-    return ["city", "color", "start", "time", start_column(quantity), quantity]
-
-
-def marker_columns(quantity: str) -> list[str]:
-    return ["city", "color", "time", quantity]
-
-
 def readings(rows: pd.DataFrame, cities: Sequence[str]) -> pd.DataFrame:
     """The rows of ``cities``, with naive UTC times, in time order."""
     chosen = rows.loc[rows["city"].isin(list(cities)), READING_COLUMNS]
@@ -42,29 +34,36 @@ def readings(rows: pd.DataFrame, cities: Sequence[str]) -> pd.DataFrame:
     return chosen.sort_values("time", kind="stable").reset_index(drop=True)
 
 
-def segments(new: pd.DataFrame, newest: pd.DataFrame, quantity: str,
-             colors: Mapping[str, str]) -> pd.DataFrame:
-    """The segments that join each city's ``new`` readings, starting from its ``newest`` one.
+def segments(new: pd.DataFrame, newest: pd.DataFrame | None,
+             colors: Mapping[str, str]) -> dict[str, pd.DataFrame]:
+    """Each plot's segments joining each city's ``new`` readings, from its ``newest`` one on.
 
-    ``newest`` holds the reading each city's drawing ends at so far (see ``newest_readings``),
-    so the first new segment of a city continues its line. Sorted by end time: when a plot
-    rolls over, it drops its oldest segments first.
+    ``newest`` holds the reading each city's drawing ends at so far (see ``newest_readings``;
+    None before anything is drawn), so the first new segment of a city continues its line.
+    The readings are paired once for all the plots. Sorted by end time: when a plot rolls
+    over, it drops its oldest segments first.
     """
-    drawn = newest.dropna(subset=["time"])
+    drawn = newest.dropna(subset=["time"]) if newest is not None else new.iloc[0:0]
     drawn = drawn.loc[drawn["city"].isin(new["city"].unique()), READING_COLUMNS]
     points = pd.concat([drawn, new[READING_COLUMNS]], ignore_index=True) if len(drawn) else new
     points = points.sort_values(["city", "time"], kind="stable")
-    following = points.groupby("city", sort=False)[["time", quantity]].shift(-1)
+    following = points.groupby("city", sort=False)[["time", *QUANTITIES]].shift(-1)
     joined = following["time"].notna().to_numpy()
-    frame = pd.DataFrame({
-        "city": points["city"].to_numpy()[joined],
-        "color": points["city"].map(colors).to_numpy()[joined],
-        "start": points["time"].to_numpy()[joined],
-        "time": following["time"].to_numpy()[joined],
-        start_column(quantity): points[quantity].to_numpy(dtype=float)[joined],
-        quantity: following[quantity].to_numpy(dtype=float)[joined],
-    })
-    return frame.sort_values("time", kind="stable").reset_index(drop=True)
+    order = np.argsort(following["time"].to_numpy()[joined], kind="stable")
+    shared = {
+        "city": points["city"].to_numpy()[joined][order],
+        "color": points["city"].map(colors).to_numpy()[joined][order],
+        "start": points["time"].to_numpy()[joined][order],
+        "time": following["time"].to_numpy()[joined][order],
+    }
+    return {
+        quantity: pd.DataFrame({
+            **shared,
+            start_column(quantity): points[quantity].to_numpy(dtype=float)[joined][order],
+            quantity: following[quantity].to_numpy(dtype=float)[joined][order],
+        })
+        for quantity in QUANTITIES
+    }
 
 
 def newest_readings(new: pd.DataFrame, newest: pd.DataFrame | None,

@@ -71,7 +71,7 @@ class StreamingTab(pn.viewable.Viewer):
         self._cursor = 0
         self._segments: dict[str, hv.streams.Buffer] = {}
         self._markers: dict[str, hv.streams.Pipe] = {}
-        self._newest = plot_data.newest_readings(pd.DataFrame(), None, self.cities)
+        self._newest: pd.DataFrame | None = None  # each city's newest drawn reading
         self.plots = {
             # Linked: the plots share one time axis, so panning one pans all three.
             q: pn.pane.HoloViews(sizing_mode="stretch_width", height=self.plot_height_px,
@@ -158,13 +158,16 @@ class StreamingTab(pn.viewable.Viewer):
             # They stay in the history and go out once the page has loaded.
             return
         rows, self._cursor = self.feed.history.since(self._cursor)
+        if rows.empty:  # most ticks: nothing new
+            return
         new = self._readings(rows)
         if new.empty:
             return
         newest = plot_data.newest_readings(new, self._newest, self.cities)
+        segments = plot_data.segments(new, self._newest, self._colors)
         with pn.io.hold():
             for quantity, pane in self.plots.items():
-                added = plot_data.segments(new, self._newest, quantity, self._colors)
+                added = segments[quantity]
                 dots = plot_data.markers(newest, quantity, self._colors)
                 # The streams keep what is drawn, for any full redraw HoloViews makes later;
                 # ``update`` stores it without drawing, as the lines below do that.
@@ -180,8 +183,10 @@ class StreamingTab(pn.viewable.Viewer):
         """Stretch the axes over all the data, as HoloViews would, unless the viewer zoomed."""
         if not self._segments or not all(b.following for b in self._segments.values()):
             return
-        # The plots share one time axis: its span is found once, not once per plot.
-        times = plot_data.time_span([*(b.data for b in self._segments.values()), self._newest])
+        # The plots share one time axis: its span is found once, not once per plot, and from
+        # one plot's segments, as every plot has its segments at the same times.
+        any_segments = next(iter(self._segments.values())).data
+        times = plot_data.time_span([any_segments, self._newest])
         if times is None:
             return
         start, end = times
@@ -201,12 +206,10 @@ class StreamingTab(pn.viewable.Viewer):
         """Draw the retained history afresh (first paint, units, cities or window changed)."""
         history, self._cursor = self.feed.history.since(0)
         history = self._readings(history)
-        nothing_drawn = plot_data.newest_readings(pd.DataFrame(), None, self.cities)
         self._newest = plot_data.newest_readings(history, None, self.cities)
         self._segments = {
-            q: hv.streams.Buffer(plot_data.segments(history, nothing_drawn, q, self._colors),
-                                 length=self.feed.history.max_rows, index=False)
-            for q in QUANTITIES
+            q: hv.streams.Buffer(frame, length=self.feed.history.max_rows, index=False)
+            for q, frame in plot_data.segments(history, None, self._colors).items()
         }
         self._markers = {
             q: hv.streams.Pipe(data=plot_data.markers(self._newest, q, self._colors))

@@ -25,8 +25,7 @@ def test_segments_join_each_citys_readings_in_time_order():
     """Test that a city's readings become the segments between consecutive ones, in its colour."""
     new = plot_data.readings(rows(("Fresno", 2, 3.0), ("Davis", 0, 9.0), ("Fresno", 0, 1.0),
                                   ("Fresno", 1, 2.0), ("Davis", 1, 8.0)), list(COLORS))
-    nothing = plot_data.newest_readings(pd.DataFrame(), None, list(COLORS))
-    seg = plot_data.segments(new, nothing, "temperature", COLORS)
+    seg = plot_data.segments(new, None, COLORS)["temperature"]
     fresno = seg[seg["city"] == "Fresno"]
     assert list(fresno["temperature_start"]) == [1.0, 2.0]
     assert list(fresno["temperature"]) == [2.0, 3.0]
@@ -43,7 +42,7 @@ def test_new_segments_continue_from_the_newest_drawn_reading():
                                cities)
     newest = plot_data.newest_readings(first, None, cities)
     update = plot_data.readings(rows(("Fresno", 2, 5.0), ("Davis", 2, 6.0)), cities)
-    seg = plot_data.segments(update, newest, "humidity", COLORS)
+    seg = plot_data.segments(update, newest, COLORS)["humidity"]
     assert sorted(zip(seg["city"], seg["humidity_start"], seg["humidity"], strict=True)) == [
         ("Davis", 57.0, 56.0), ("Fresno", 52.0, 55.0)]
 
@@ -75,8 +74,7 @@ def test_spans_cover_segments_and_dots_and_are_none_when_nothing_is_drawn():
     cities = list(COLORS)
     new = plot_data.readings(rows(("Fresno", 0, 1.0), ("Fresno", 1, -2.0), ("Davis", 3, 7.0)),
                              cities)
-    seg = plot_data.segments(new, plot_data.newest_readings(pd.DataFrame(), None, cities),
-                             "temperature", COLORS)
+    seg = plot_data.segments(new, None, COLORS)["temperature"]
     newest = plot_data.newest_readings(new, None, cities)
     start, end = plot_data.time_span([seg, newest])
     assert (start, end) == (pd.Timestamp("2026-12-01 12:00").to_datetime64(),
