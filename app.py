@@ -6,4 +6,4 @@ from dashboards.shell import serve_page
 
 pn.extension("tabulator", sizing_mode="stretch_width")
 
-serve_page().servable()
+serve_page()
