@@ -18,6 +18,25 @@ MAP_FONTS = {"title": "21px", "labels": "17px", "ticks": "14px", "clabel": "17px
              "cticks": "14px"}
 
 
+#: The glyph variants a plot draws for selected, unselected and muted rows. None of the
+#: dashboard's plots selects or mutes anything, yet HoloViews gives each glyph all three:
+#: on the Real Time tab 18 of a page's 220 Bokeh models, and an eighth of the document the
+#: browser pulls. Bokeh's own default, "auto", derives them in the browser if ever needed.
+UNUSED_GLYPH_VARIANTS = ("selection_glyph", "nonselection_glyph", "muted_glyph")
+
+
+def without_unused_glyphs(plot: Any, _element: Any) -> None:
+    """A HoloViews hook: leave a plot's glyph variants in ``UNUSED_GLYPH_VARIANTS`` to Bokeh.
+
+    Set before the page is sent, so they never reach it. Were HoloViews to redraw the plot,
+    it would make them afresh, which costs only those models again.
+    """
+    renderer = plot.handles.get("glyph_renderer")
+    if renderer is not None:
+        for variant in UNUSED_GLYPH_VARIANTS:
+            setattr(renderer, variant, "auto")
+
+
 def drawn_plots(pane: pn.pane.HoloViews) -> list[Any]:
     """The HoloViews plots ``pane`` has drawn, one per page showing it, each once.
 

@@ -13,7 +13,7 @@ import param
 
 from dashboards import plot_data
 from dashboards.feed import WeatherFeed
-from dashboards.plotting import CANVAS, PLOT_FONTS, drawn_plots
+from dashboards.plotting import CANVAS, PLOT_FONTS, drawn_plots, without_unused_glyphs
 from dashboards.status import FeedStatus, clock_utc
 from dashboards.viewer_settings import ViewerSettings
 from weather.models import QUANTITIES, quantity_label
@@ -228,6 +228,7 @@ class StreamingTab(pn.viewable.Viewer):
         shared = {
             "tools": ["hover"], "hover_tooltips": tooltips,
             "hover_formatters": {"@{time}": "datetime"}, "color": "color",
+            "hooks": [without_unused_glyphs],
         }
         style = {
             "responsive": True, "show_grid": True, "height": self.plot_height_px,

@@ -189,6 +189,23 @@ def test_another_plot_redrawn_after_an_update_on_the_same_page(feed, window):
         tab._callback.stop()
 
 
+def test_the_page_gets_no_glyph_variants_for_selecting_or_muting(rendered):
+    """Test that the plots leave their selected, unselected and muted looks to Bokeh.
+
+    Nothing on the tab selects or mutes; HoloViews' own variants were 18 of a page's models.
+    """
+    tab, _events = rendered
+    for quantity in tab.plots:
+        (plot,) = drawn_plots(tab.plots[quantity])
+        renderers = [layer.handles["glyph_renderer"] for layer in plot.subplots.values()]
+        assert [type(r.glyph).__name__ for r in renderers] == ["Segment", "Scatter"]
+        for renderer in renderers:
+            assert (renderer.selection_glyph, renderer.nonselection_glyph,
+                    renderer.muted_glyph) == ("auto", "auto", "auto")
+        # The dots keep the highlight HoloViews gives the one under the pointer.
+        assert type(renderers[1].hover_glyph).__name__ == "Scatter"
+
+
 def test_in_a_page_template_each_new_row_is_sent_once(feed):
     """Test that a tab in a Panel template, as the app serves it, streams a poll's rows once.
 
