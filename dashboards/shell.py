@@ -13,7 +13,7 @@ from dashboards import runtime
 from dashboards.config import AppConfig
 from dashboards.page_scripts import leave_out_unused_bundles
 from dashboards.refresh import RefreshTab
-from dashboards.refresh_view import SPINNER_SVG, STYLE
+from dashboards.refresh_view import STYLE
 from dashboards.streaming import StreamingTab
 from dashboards.viewer_settings import ViewerSettings
 from weather.api import results_frame
@@ -65,9 +65,10 @@ class Dashboard(pn.viewable.Viewer):
         # screen) never show that tab. Panel's `Tabs(dynamic=True)` would also drop the
         # Real Time plots from a page each time Refresh is shown, and send them again after.
         # Until the map and table arrive (about 0.7 s on a two-core server), the browser shows
-        # this line the moment the tab is clicked.
+        # this line the moment the tab is clicked. Still text: a spinner here would turn
+        # unseen behind the Real Time tab all day, a tenth of a core on every wall screen.
         self.refresh_placeholder = pn.pane.HTML(
-            f"{SPINNER_SVG} Loading the map and table…", styles=STYLE, margin=(26, 10))
+            "Loading the map and table…", styles=STYLE, margin=(26, 10))
         self.refresh_slot = pn.Column(self.refresh_placeholder, sizing_mode="stretch_width")
         self.tabs = pn.Tabs(("Real Time", self.streaming), ("Refresh", self.refresh_slot),
                             margin=(0, 20, 0, 0))

@@ -157,6 +157,40 @@ def test_the_page_loads_only_the_scripts_it_runs(browser_context, tmp_path):
         assert real_errors(page) == []
 
 
+# Every element of the page, inside shadow roots too, that is animated: SVG's own animations
+# and CSS animations running now.
+ANIMATED_JS = """() => {
+  const found = [];
+  const visit = (root) => {
+    for (const el of root.querySelectorAll('*')) {
+      if (['animate', 'animateTransform', 'animateMotion', 'set'].includes(el.localName))
+        found.push('svg ' + el.localName);
+      for (const a of el.getAnimations ? el.getAnimations() : [])
+        if (a.playState === 'running') found.push('css ' + (a.animationName || a.id));
+      if (el.shadowRoot) visit(el.shadowRoot);
+    }
+  };
+  visit(document);
+  return found;
+}"""
+
+
+def test_a_page_left_on_the_real_time_tab_animates_nothing(browser_context, tmp_path):
+    """Test that an idle page runs no animation while its Refresh tab is hidden.
+
+    The Refresh tab's placeholder had a spinner that turned on behind the Real Time tab and
+    cost the browser of each wall screen a tenth of a core or more.
+    """
+    env = {"WEATHER_DB": str(tmp_path / "h.sqlite3")}
+    with ServedApp("app.py", env=env) as served:
+        page = open_page(browser_context, served.url)
+        p = page.page
+        page.wait_until(lambda: axis_labels(p), timeout_s=120, message="the plots")
+        page.wait_until(lambda: p.get_by_text("Loading the map and table").count() == 1,
+                        timeout_s=30, message="the Refresh tab's placeholder")
+        assert p.evaluate(ANIMATED_JS) == []
+
+
 AXIS_LABELS_JS = """() => {
   const labels = [];
   for (const doc of Bokeh.documents)

@@ -256,6 +256,8 @@ def test_ten_quick_clicks_make_one_fetch_and_the_page_stays_responsive(
     # The fetch is still running, and the page says so beside a spinner.
     assert page.get_by_text(f"Refreshing {len(CITIES)} cities").count() == 1
     assert page.locator("svg[aria-label=loading]").count() == 1
+    assert page.locator("svg[aria-label=loading]").evaluate(
+        "s => s.getAnimations().map(a => a.playState)") == ["running"]
     app_page.wait_until(lambda: page.get_by_text("Refreshed").count() == 1 and
                         page.get_by_text("Refreshed").inner_text() != stamp,
                         timeout_s=10, message="the refresh to finish")
