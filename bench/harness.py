@@ -75,6 +75,7 @@ HEADLINES = (
     "RSS growth, cycle 3 vs cycle 1",
     "websocket bytes per update per session, 1,000 points per line",
     "line points received with tiles unreachable",
+    "browser CPU of a page left open, polled every 2 s",
     "soak: polls lost or duplicated",
 )
 README_START = "<!-- bench-table:start -->"

@@ -1,0 +1,75 @@
+"""A page left open: the CPU its browser uses, as on a wall screen, both designs.
+
+One design at a time, one page on the Real Time (streaming) tab, the feed polling every 2 s.
+Over a fixed window we add up the CPU time of every Chromium process this run started:
+the page's scripts, style and layout, painting, and the compositor, which animates on its
+own thread and so escapes the page's own timings.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from pathlib import Path
+
+from bench.apps import KEY, LATENCY_S, serve
+from bench.browser import Browser, wait_all_plotted
+from bench.harness import Figure
+from tests.provider_server import ProviderServer
+
+INTERVAL_S = 2.0
+DESIGNS = ("ours", "article")
+#: After the first plot, time for the page to finish loading before measuring.
+SETTLE_S = 5.0
+
+
+def chromium_cpu_seconds() -> float:
+    """User + system CPU time of the Chromium processes descended from this process."""
+    parents: dict[int, int] = {}
+    names: dict[int, str] = {}
+    times: dict[int, float] = {}
+    tick = os.sysconf("SC_CLK_TCK")
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+        except OSError:  # the process ended meanwhile
+            continue
+        name = stat[stat.index("(") + 1:stat.rindex(")")]
+        fields = stat.rsplit(")", 1)[1].split()
+        pid = int(entry.name)
+        parents[pid], names[pid] = int(fields[1]), name
+        times[pid] = (int(fields[11]) + int(fields[12])) / tick
+    me = os.getpid()
+
+    def ours(pid: int) -> bool:
+        while pid > 1:
+            pid = parents.get(pid, 0)
+            if pid == me:
+                return True
+        return False
+
+    return sum(t for pid, t in times.items() if "chrom" in names[pid] and ours(pid))
+
+
+def _one(design: str, window_s: float) -> float:
+    """Percent of one core the browser uses while a page of ``design`` stays open."""
+    with ProviderServer(latency_s=LATENCY_S, valid_keys={KEY}) as provider, \
+            serve(design, provider.url, interval_s=INTERVAL_S) as app, Browser() as browser:
+        (view,) = browser.open(app.url)
+        if not wait_all_plotted([view], 120.0):
+            raise RuntimeError(f"{design}: no plot within 120 s")
+        view.page.wait_for_timeout(SETTLE_S * 1000)
+        cpu0, started = chromium_cpu_seconds(), time.monotonic()
+        view.page.wait_for_timeout(window_s * 1000)
+        return 100 * (chromium_cpu_seconds() - cpu0) / (time.monotonic() - started)
+
+
+def run(quick: bool) -> list[Figure]:
+    window_s = 10.0 if quick else 30.0
+    cpu = {d: _one(d, window_s) for d in DESIGNS}
+    return [Figure("browser CPU of a page left open, polled every 2 s", cpu["ours"],
+                   cpu["article"], "% of a core",
+                   f"all Chromium processes, {window_s:g} s window after the first plot, "
+                   "one design at a time")]
