@@ -30,6 +30,16 @@ CHROMIUM_ARGS = (
     "--disable-quic",
     "--no-proxy-server",
 )
+#: Flags that put every outside host out of the browser's reach without intercepting a
+#: single request: no name resolves but this machine's, and every connection elsewhere goes
+#: to a closed port here, given as the proxy (Chromium never proxies this machine's own
+#: addresses). `block_outside_hosts` instead has Playwright stop every request, the page's
+#: own scripts included, and ask Python whether to let it go, and relay every websocket
+#: message: that cost each page load about 0.4 s, so benchmarks must not time it.
+OUTSIDE_UNREACHABLE_ARGS = (
+    "--host-resolver-rules=MAP * ~NOTFOUND , EXCLUDE localhost , EXCLUDE 127.0.0.1",
+    "--proxy-server=http://127.0.0.1:9",
+)
 WEBSOCKET_OPEN = "Websocket connection 0 is now open"  # logged by BokehJS once the session is live
 LOCAL_HOSTS = frozenset({"127.0.0.1", "localhost", "::1", "[::1]"})
 
@@ -277,16 +287,22 @@ def chromium_path() -> str | None:
     return next((c for c in candidates if c and Path(c).is_file()), None)
 
 
-def launch_chromium(playwright: Any, headless: bool = True) -> Any:
-    """Launch headless Chromium that makes no traffic of its own."""
+def launch_chromium(playwright: Any, headless: bool = True,
+                    outside_unreachable: bool = False) -> Any:
+    """Launch headless Chromium that makes no traffic of its own.
+
+    With ``outside_unreachable``, no page of it can reach any host but this machine
+    (``OUTSIDE_UNREACHABLE_ARGS``); `record_outside_attempts` then lists what pages tried.
+    """
     executable = chromium_path()
     if executable is None:
         raise FileNotFoundError(
             "Chromium not found: install it (Debian: apt-get install chromium) or set CHROMIUM"
         )
-    return playwright.chromium.launch(
-        executable_path=executable, headless=headless, args=list(CHROMIUM_ARGS)
-    )
+    args = list(CHROMIUM_ARGS)
+    if outside_unreachable:
+        args = [a for a in args if a != "--no-proxy-server"] + list(OUTSIDE_UNREACHABLE_ARGS)
+    return playwright.chromium.launch(executable_path=executable, headless=headless, args=args)
 
 
 def is_local_url(url: str) -> bool:
@@ -324,6 +340,25 @@ def block_outside_hosts(target: Any, blocked: BlockedRequests | None = None) -> 
     outside = lambda url: not is_local_url(url)  # noqa: E731
     target.route(outside, _on_request)
     target.route_web_socket(outside, _on_websocket)
+    return blocked
+
+
+def record_outside_attempts(context: Any, blocked: BlockedRequests) -> BlockedRequests:
+    """List in ``blocked`` the outside requests that a context's pages made and that failed.
+
+    For a browser from ``launch_chromium(..., outside_unreachable=True)``, where every
+    outside request fails; this only listens, it stops no request.
+    """
+    def _on_failed(request: Any) -> None:
+        if not is_local_url(request.url):
+            blocked.urls.append(request.url)
+
+    def _on_page(page: Any) -> None:
+        page.on("websocket", lambda ws: None if is_local_url(ws.url)
+                else blocked.urls.append(ws.url))
+
+    context.on("requestfailed", _on_failed)
+    context.on("page", _on_page)
     return blocked
 
 
