@@ -25,6 +25,9 @@ LOAD_TIMEOUT_S = 60.0
 #: After a page has loaded, requests are still counted this long.
 SETTLE_S = 1.0
 CONCURRENT_VIEWERS = 8
+#: Warm page loads per design in a full run (2 in a quick one): one load can take half again
+#: as long as the next on a shared machine, and the median of 3 moved by a tenth between runs.
+WARM_LOADS = 7
 
 
 def _one_load(browser: Browser, url: str,
@@ -43,7 +46,7 @@ def _one_load(browser: Browser, url: str,
 
 
 def _design(design: str, browser: Browser, quick: bool) -> dict[str, object]:
-    warm_reps = 2 if quick else 3
+    warm_reps = 2 if quick else WARM_LOADS
     # Long enough for the article's 8 pages on a slow machine (over 90 s here), so that its
     # figure is a time, not a lower bound.
     concurrent_timeout_s = 60.0 if quick else 180.0
@@ -77,7 +80,7 @@ def _floor(browser: Browser, quick: bool) -> dict[str, object]:
     """The same loads of a page holding one line plot and nothing else (`bench/floor_app.py`)."""
     with serve("floor", provider_url="") as app:  # it reads no settings, asks no provider
         _one_plot(browser, app.url)  # the cold load, not counted
-        warm = [_one_plot(browser, app.url) for _ in range(2 if quick else 3)]
+        warm = [_one_plot(browser, app.url) for _ in range(2 if quick else WARM_LOADS)]
         all_s, _plotted = _concurrent_loads(browser, app.url, LOAD_TIMEOUT_S)
     return {"warm_s": median([LOAD_TIMEOUT_S if s is None else s for s in warm]),
             "all_s": all_s}
