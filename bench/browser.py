@@ -1,11 +1,11 @@
 """Offline headless Chromium for the benchmarks, with timings taken inside each page.
 
 Each viewer gets its own browser context (a new visitor: no cache). Outside hosts are out of
-the browser's reach by its own flags (``launch_chromium(..., outside_unreachable=True)``);
-no request is intercepted, since Playwright's interception stopped every request of a page
-and relayed its websocket, adding about 0.4 s to each page load timed here. A script added to every page records, on the page's own clock
-(``performance.now()``, milliseconds since navigation started), when a line plot first holds
-data, and can time a click until a table or a text changes, so Python's polling adds nothing.
+the browser's reach by its own flags (``tests.served.CHROMIUM_ARGS``), so no request is
+intercepted and pages load as in a user's browser. A script added to every page records, on
+the page's own clock (``performance.now()``, milliseconds since navigation started), when a
+line plot first holds data, and can time a click until a table or a text changes, so
+Python's polling adds nothing.
 """
 
 from __future__ import annotations
@@ -176,7 +176,7 @@ class Browser:
     def __enter__(self) -> Browser:
         self._playwright = sync_playwright().start()
         try:
-            self.browser = launch_chromium(self._playwright, outside_unreachable=True)
+            self.browser = launch_chromium(self._playwright)
         except BaseException:
             self._playwright.stop()
             raise

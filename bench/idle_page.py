@@ -8,6 +8,7 @@ own thread and so escapes the page's own timings.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import time
 from pathlib import Path
@@ -16,6 +17,7 @@ from bench.apps import KEY, LATENCY_S, serve
 from bench.browser import Browser, wait_all_plotted
 from bench.harness import Figure
 from tests.provider_server import ProviderServer
+from tests.served import process_stat
 
 INTERVAL_S = 2.0
 DESIGNS = ("ours", "article")
@@ -25,32 +27,21 @@ SETTLE_S = 5.0
 
 def chromium_cpu_seconds() -> float:
     """User + system CPU time of the Chromium processes descended from this process."""
-    parents: dict[int, int] = {}
-    names: dict[int, str] = {}
-    times: dict[int, float] = {}
-    tick = os.sysconf("SC_CLK_TCK")
+    stats = {}
     for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            stat = (entry / "stat").read_text()
-        except OSError:  # the process ended meanwhile
-            continue
-        name = stat[stat.index("(") + 1:stat.rindex(")")]
-        fields = stat.rsplit(")", 1)[1].split()
-        pid = int(entry.name)
-        parents[pid], names[pid] = int(fields[1]), name
-        times[pid] = (int(fields[11]) + int(fields[12])) / tick
+        if entry.name.isdigit():
+            with contextlib.suppress(OSError):  # the process may have ended meanwhile
+                stats[int(entry.name)] = process_stat(int(entry.name))
     me = os.getpid()
 
     def ours(pid: int) -> bool:
         while pid > 1:
-            pid = parents.get(pid, 0)
+            pid = stats[pid].parent if pid in stats else 0
             if pid == me:
                 return True
         return False
 
-    return sum(t for pid, t in times.items() if "chrom" in names[pid] and ours(pid))
+    return sum(s.cpu_s for pid, s in stats.items() if "chrom" in s.name and ours(pid))
 
 
 def _one(design: str, window_s: float) -> float:

@@ -22,7 +22,6 @@ from dashboards.history import History, observations_frame  # noqa: E402
 from tests.served import (  # noqa: E402
     AppPage,
     ServedApp,
-    block_outside_hosts,
     launch_chromium,
     open_app_page,
     temperature_points,
@@ -116,7 +115,6 @@ def main(argv: list[str] | None = None) -> int:
             browser = launch_chromium(playwright)
             try:
                 context = browser.new_context(viewport=VIEWPORT)
-                block_outside_hosts(context)
                 app_page = open_app_page(context, app.url, timeout_s=120)
                 args.out.parent.mkdir(parents=True, exist_ok=True)
                 shoot_real_time(app_page, rows, args.out)

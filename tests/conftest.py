@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from tests.served import BlockedRequests, block_outside_hosts, chromium_path, launch_chromium
+from tests.served import BlockedRequests, chromium_path, launch_chromium, record_outside_attempts
 
 if TYPE_CHECKING:
     from tests.provider_server import ProviderServer
@@ -49,17 +49,17 @@ def playwright_browser() -> Iterator[Any]:
 
 @pytest.fixture
 def blocked_requests() -> BlockedRequests:
-    """The outside requests `browser_context` aborted during this test."""
+    """The outside requests `browser_context`'s pages tried during this test (all failed)."""
     return BlockedRequests()
 
 
 @pytest.fixture
 def browser_context(playwright_browser: Any, blocked_requests: BlockedRequests) -> Iterator[Any]:
-    """A fresh browser context whose requests to hosts other than this machine are aborted."""
+    """A fresh browser context; its pages reach this machine only (`launch_chromium`)."""
     context = playwright_browser.new_context()
     # Clicks and look-ups wait for a slow machine instead of failing after Playwright's 30 s.
     context.set_default_timeout(120_000)
-    block_outside_hosts(context, blocked_requests)
+    record_outside_attempts(context, blocked_requests)
     yield context
     context.close()
 

@@ -28,15 +28,12 @@ CHROMIUM_ARGS = (
     "--disable-sync",
     "--no-first-run",
     "--disable-quic",
-    "--no-proxy-server",
-)
-#: Flags that put every outside host out of the browser's reach without intercepting a
-#: single request: no name resolves but this machine's, and every connection elsewhere goes
-#: to a closed port here, given as the proxy (Chromium never proxies this machine's own
-#: addresses). `block_outside_hosts` instead has Playwright stop every request, the page's
-#: own scripts included, and ask Python whether to let it go, and relay every websocket
-#: message: that cost each page load about 0.4 s, so benchmarks must not time it.
-OUTSIDE_UNREACHABLE_ARGS = (
+    # No page can reach a host but this machine, and no request is intercepted: no name
+    # resolves but this machine's, and every connection elsewhere goes to a closed port
+    # here, given as the proxy (Chromium never proxies this machine's own addresses).
+    # Playwright's interception, used before, stopped every request of a page, its own
+    # scripts included, to ask Python about it, and relayed every websocket message: about
+    # 0.4 s more for each page load.
     "--host-resolver-rules=MAP * ~NOTFOUND , EXCLUDE localhost , EXCLUDE 127.0.0.1",
     "--proxy-server=http://127.0.0.1:9",
 )
@@ -260,9 +257,7 @@ class ServedApp:
 
     def cpu_seconds(self) -> float:
         """User + system CPU time used by the server process so far."""
-        stat = Path(f"/proc/{self.pid}/stat").read_text()
-        fields = stat.rsplit(")", 1)[1].split()  # the command name may contain spaces
-        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        return process_stat(self.pid).cpu_s
 
     def __enter__(self) -> ServedApp:
         return self.start()
@@ -271,13 +266,31 @@ class ServedApp:
         self.stop()
 
 
+@dataclass(frozen=True)
+class ProcessStat:
+    """A process as /proc/<pid>/stat gives it: name, state, parent, CPU time so far."""
+
+    name: str
+    state: str  # "Z": a zombie
+    parent: int
+    cpu_s: float  # user + system
+
+
+def process_stat(pid: int) -> ProcessStat:
+    """Read /proc/<pid>/stat; OSError once the process is gone."""
+    stat = Path(f"/proc/{pid}/stat").read_text()
+    name, rest = stat[stat.index("(") + 1:stat.rindex(")")], stat[stat.rindex(")") + 1:]
+    fields = rest.split()  # after the name, which may hold spaces and parentheses
+    return ProcessStat(name, fields[0], int(fields[1]),
+                       (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK"))
+
+
 def pid_running(pid: int) -> bool:
     """Whether a process with this PID exists and is not a zombie."""
     try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
+        return process_stat(pid).state != "Z"
     except FileNotFoundError:
         return False
-    return stat.rsplit(")", 1)[1].split()[0] != "Z"
 
 
 def chromium_path() -> str | None:
@@ -287,22 +300,19 @@ def chromium_path() -> str | None:
     return next((c for c in candidates if c and Path(c).is_file()), None)
 
 
-def launch_chromium(playwright: Any, headless: bool = True,
-                    outside_unreachable: bool = False) -> Any:
-    """Launch headless Chromium that makes no traffic of its own.
+def launch_chromium(playwright: Any, headless: bool = True) -> Any:
+    """Launch headless Chromium that makes no traffic of its own and reaches only this machine.
 
-    With ``outside_unreachable``, no page of it can reach any host but this machine
-    (``OUTSIDE_UNREACHABLE_ARGS``); `record_outside_attempts` then lists what pages tried.
+    ``record_outside_attempts`` lists what a context's pages tried to reach elsewhere.
     """
     executable = chromium_path()
     if executable is None:
         raise FileNotFoundError(
             "Chromium not found: install it (Debian: apt-get install chromium) or set CHROMIUM"
         )
-    args = list(CHROMIUM_ARGS)
-    if outside_unreachable:
-        args = [a for a in args if a != "--no-proxy-server"] + list(OUTSIDE_UNREACHABLE_ARGS)
-    return playwright.chromium.launch(executable_path=executable, headless=headless, args=args)
+    return playwright.chromium.launch(
+        executable_path=executable, headless=headless, args=list(CHROMIUM_ARGS)
+    )
 
 
 def is_local_url(url: str) -> bool:
@@ -313,7 +323,7 @@ def is_local_url(url: str) -> bool:
 
 @dataclass
 class BlockedRequests:
-    """URLs of outside requests and websockets that were aborted before leaving the browser."""
+    """URLs of outside requests and websockets a page tried, each failed in the browser."""
 
     urls: list[str] = field(default_factory=list)
 
@@ -325,30 +335,14 @@ class BlockedRequests:
         return {urlsplit(url).hostname or "" for url in self.urls}
 
 
-def block_outside_hosts(target: Any, blocked: BlockedRequests | None = None) -> BlockedRequests:
-    """Abort every request of a Playwright page or context that is not for this machine."""
+def record_outside_attempts(context: Any,
+                            blocked: BlockedRequests | None = None) -> BlockedRequests:
+    """List in ``blocked`` the outside requests and websockets a context's pages tried.
+
+    In a browser from ``launch_chromium`` every one of them fails; this only listens.
+    """
     blocked = blocked if blocked is not None else BlockedRequests()
 
-    def _on_request(route: Any) -> None:
-        blocked.urls.append(route.request.url)
-        route.abort("blockedbyclient")
-
-    def _on_websocket(ws: Any) -> None:
-        blocked.urls.append(ws.url)
-        ws.close()
-
-    outside = lambda url: not is_local_url(url)  # noqa: E731
-    target.route(outside, _on_request)
-    target.route_web_socket(outside, _on_websocket)
-    return blocked
-
-
-def record_outside_attempts(context: Any, blocked: BlockedRequests) -> BlockedRequests:
-    """List in ``blocked`` the outside requests that a context's pages made and that failed.
-
-    For a browser from ``launch_chromium(..., outside_unreachable=True)``, where every
-    outside request fails; this only listens, it stops no request.
-    """
     def _on_failed(request: Any) -> None:
         if not is_local_url(request.url):
             blocked.urls.append(request.url)

@@ -4,21 +4,17 @@ from __future__ import annotations
 
 import re
 import textwrap
-from types import SimpleNamespace
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from tests.served import (
-    BlockedRequests,
     ServedApp,
     WsCounts,
     is_local_url,
-    launch_chromium,
     open_app_page,
     pid_running,
-    record_outside_attempts,
     wait_until,
 )
 
@@ -192,72 +188,39 @@ def test_periodic_updates_are_metered(tiny_app: ServedApp, browser_context) -> N
 
 
 @pytest.mark.ui
-def test_outside_requests_are_blocked(tiny_app: ServedApp, browser_context, blocked_requests):
-    """Test that fetches and websockets to outside hosts are aborted in the browser and counted."""
-    app_page = open_app_page(browser_context, tiny_app.url)
-    assert blocked_requests.count == 0
+def test_outside_hosts_are_out_of_reach(tiny_app: ServedApp, browser_context, blocked_requests):
+    """Test that the browser reaches this machine and nothing else, with no request stopped.
 
-    outcome = app_page.page.evaluate(
+    Outside names, addresses and websockets fail in the browser itself and are listed.
+    """
+    failures: list[str | None] = []
+    browser_context.on("requestfailed", lambda request: failures.append(request.failure))
+    app_page = open_app_page(browser_context, tiny_app.url)
+    app_page.wait_until(lambda: app_page.page.get_by_text("greeting:").count() == 1,
+                        timeout_s=30, message="the local page's text")
+    assert blocked_requests.count == 0
+    outcomes = app_page.page.evaluate(
         """async () => {
-            try { await fetch("http://example.invalid/probe"); return "answered"; }
-            catch (err) { return "failed"; }
+            const get = async (url) => {
+                try { await fetch(url); return "answered"; }
+                catch (err) { return "failed"; }
+            };
+            const socket = (url) => new Promise(resolve => {
+                const ws = new WebSocket(url);
+                ws.onopen = () => resolve("open");
+                ws.onclose = () => resolve("closed");
+            });
+            return [await get("http://example.invalid/probe"),
+                    await get("http://192.0.2.1/probe"),
+                    await socket("ws://example.invalid/socket"),
+                    await get(location.href)];
         }"""
     )
-    assert outcome == "failed"
-    assert blocked_requests.urls == ["http://example.invalid/probe"]
-
-    closed = app_page.page.evaluate(
-        """() => new Promise(resolve => {
-            const ws = new WebSocket("ws://example.invalid/socket");
-            ws.onclose = () => resolve("closed");
-        })"""
-    )
-    assert closed == "closed"
-    assert blocked_requests.hosts() == {"example.invalid"}
-    assert blocked_requests.count == 2
-
-
-@pytest.mark.ui
-def test_outside_hosts_are_out_of_reach_of_the_benchmark_browser(
-        tiny_app: ServedApp, playwright_browser) -> None:
-    """Test that the benchmarks' Chromium reaches this machine and nothing else, unaided.
-
-    It intercepts no request, so the pages it times load as in a user's browser; outside
-    requests fail in the browser itself (a name, an address, a websocket) and are listed.
-    """
-    # A second Chromium from the suite's own Playwright (one may run per process).
-    playwright = SimpleNamespace(chromium=playwright_browser.browser_type)
-    browser = launch_chromium(playwright, outside_unreachable=True)
-    try:
-        context = browser.new_context()
-        blocked = record_outside_attempts(context, BlockedRequests())
-        failures: list[str | None] = []
-        context.on("requestfailed", lambda request: failures.append(request.failure))
-        app_page = open_app_page(context, tiny_app.url)
-        app_page.wait_until(lambda: app_page.page.get_by_text("greeting:").count() == 1,
-                            timeout_s=30, message="the local page's text")
-        outcomes = app_page.page.evaluate(
-            """async () => {
-                const get = async (url) => {
-                    try { await fetch(url); return "answered"; }
-                    catch (err) { return "failed"; }
-                };
-                const socket = (url) => new Promise(resolve => {
-                    const ws = new WebSocket(url);
-                    ws.onopen = () => resolve("open");
-                    ws.onclose = () => resolve("closed");
-                });
-                return [await get("http://example.invalid/probe"),
-                        await get("http://192.0.2.1/probe"),
-                        await socket("ws://example.invalid/socket"),
-                        await get(location.href)];
-            }"""
-        )
-        assert outcomes == ["failed", "failed", "closed", "answered"]
-        wait_until(lambda: blocked.hosts() == {"example.invalid", "192.0.2.1"},
-                   timeout_s=10, message="the outside attempts listed")
-        # Refused here, by the closed port standing in as the proxy: nothing left the machine
-        # (no name was looked up, no packet sent to the address).
-        assert failures == ["net::ERR_PROXY_CONNECTION_FAILED"] * 2
-    finally:
-        browser.close()
+    assert outcomes == ["failed", "failed", "closed", "answered"]
+    wait_until(lambda: blocked_requests.count == 3, timeout_s=10,
+               message="the outside attempts listed")
+    assert blocked_requests.urls == ["http://example.invalid/probe", "http://192.0.2.1/probe",
+                                     "ws://example.invalid/socket"]
+    # Refused here, by the closed port standing in as the proxy: nothing left the machine
+    # (no name was looked up, no packet sent to the address).
+    assert failures == ["net::ERR_PROXY_CONNECTION_FAILED"] * 2
