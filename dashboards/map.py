@@ -64,12 +64,14 @@ def colour_limits(frame: pd.DataFrame) -> tuple[float, float]:
 
 
 def _colorbar_title(label: str):
-    """A hook that titles the colour bar; HoloViews sets ``clabel`` only on the first draw."""
+    """A hook that titles the colour bar (upright, like the axis labels); HoloViews sets
+    ``clabel`` only on the first draw."""
 
     def hook(plot: object, element: object) -> None:
         for handle in plot.handles.values():  # type: ignore[attr-defined]
             if isinstance(handle, ColorBar):
                 handle.title = label
+                handle.title_text_font_style = "normal"
 
     return hook
 

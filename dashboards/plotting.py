@@ -9,7 +9,10 @@ import panel as pn
 #: Draw on a 2D canvas, not WebGL (HoloViews' default). A few thousand points need no GPU,
 #: and without one (a kiosk, a headless or virtual machine) WebGL is emulated in software:
 #: copying its canvas on every repaint cost a Refresh click about a second of browser time.
-CANVAS = {"backend_opts": {"plot.output_backend": "canvas"}}
+#: Axis labels upright: Bokeh's default is italic, which Panel's plain page design keeps.
+CANVAS = {"backend_opts": {"plot.output_backend": "canvas",
+                           "xaxis.axis_label_text_font_style": "normal",
+                           "yaxis.axis_label_text_font_style": "normal"}}
 #: Font sizes in pixels, the same in the light and the dark theme. HoloViews' ``fontscale``
 #: scales the theme's own sizes, which Panel's dark theme gives in em: the dark axis labels
 #: came out a third larger, and "Wind speed (mph)" no longer fitted beside its plot.

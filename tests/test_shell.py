@@ -26,11 +26,13 @@ def model_kinds(doc: Document) -> set[str]:
 
 
 def test_the_refresh_tab_joins_the_page_when_first_shown_and_then_stays(dashboard):
-    """Test that a page opens without the Refresh map and table, and that showing the tab
-    brings them in once, holding the current data, and keeps them on later switches."""
+    """Test that a page opens without the Refresh tab, not even its Python objects, and that
+    showing the tab brings its map and table in once, holding the current data, and keeps
+    them on later switches."""
     doc = Document()
     doc.add_root(dashboard.__panel__().get_root(doc))
     assert "DataTabulator" not in model_kinds(doc)
+    assert dashboard.refresh is None
     assert dashboard.refresh_slot.objects == [dashboard.refresh_placeholder]
     assert "Loading the map and table" in dashboard.refresh_placeholder.object
     dashboard.tabs.active = 1

@@ -10,11 +10,12 @@ import panel as pn
 import pytest
 from bokeh.document import Document
 from bokeh.document.events import ColumnDataChangedEvent, ColumnsStreamedEvent
-from bokeh.models import LinearAxis
+from bokeh.models import Axis
 
 from dashboards.feed import WeatherFeed
 from dashboards.history import History, observations_frame
 from dashboards.plotting import drawn_plots
+from dashboards.shell import page_template
 from dashboards.streaming import StreamingTab
 from dashboards.viewer_settings import ViewerSettings
 from weather.models import Observation
@@ -213,7 +214,7 @@ def test_in_a_page_template_each_new_row_is_sent_once(feed):
     """
     tab = StreamingTab(feed=feed, settings=ViewerSettings(), check_period_ms=60_000)
     doc = Document()
-    pn.template.FastListTemplate(main=[tab]).server_doc(doc)
+    page_template(main=[tab]).server_doc(doc)
     events = []
     doc.on_change(events.append)
     try:
@@ -227,25 +228,30 @@ def test_in_a_page_template_each_new_row_is_sent_once(feed):
         tab._callback.stop()
 
 
-def axis_label_sizes(feed, theme: str) -> set[str]:
-    """The font sizes of the Real Time plots' axis labels on a page in ``theme``."""
+def axis_label_fonts(feed, theme: str) -> set[tuple[str, str]]:
+    """The font sizes and styles of the Real Time plots' axis labels on a page in ``theme``."""
     with pn.config.set(theme=theme):
         tab = StreamingTab(feed=feed, settings=ViewerSettings(), check_period_ms=60_000)
         try:
             doc = Document()
-            pn.template.FastListTemplate(main=[tab]).server_doc(doc)
-            return {axis.axis_label_text_font_size for axis in doc.models
-                    if isinstance(axis, LinearAxis) and axis.axis_label}
+            page_template(main=[tab]).server_doc(doc)
+            return {(axis.axis_label_text_font_size, axis.axis_label_text_font_style)
+                    for axis in doc.models if isinstance(axis, Axis) and axis.axis_label}
         finally:
             tab._callback.stop()
 
 
-def test_axis_labels_are_as_large_in_the_dark_theme_as_in_the_light_one(feed):
-    """Test that the dark theme draws the axis labels at the light theme's size, in pixels.
+def test_axis_labels_are_upright_and_as_large_in_the_dark_theme_as_in_the_light_one(feed):
+    """Test that the dark theme draws the axis labels at the light theme's size, in pixels, and
+    that both draw them upright.
 
     Scaling the theme's sizes made the dark labels a third larger, and the wind speed label
     longer than its plot is high.
     """
-    light, dark = axis_label_sizes(feed, "default"), axis_label_sizes(feed, "dark")
+    light, dark = axis_label_fonts(feed, "default"), axis_label_fonts(feed, "dark")
     assert len(light) == 1 and light == dark
-    assert light.pop().endswith("px")
+    size, style = light.pop()
+    assert size.endswith("px")
+    # Upright: Bokeh's default italic is what the page's plain design leaves.
+    assert style == "normal"
+

@@ -135,10 +135,38 @@ def test_no_console_errors_on_load_tab_switch_and_theme_switch(browser_context, 
                         p.get_by_role("button", name="Refresh").count() > 0, timeout_s=120,
                         message="the Refresh tab")
         p.locator(".bk-tab", has_text="Real Time").click()
-        dark = open_page(browser_context, served.url + "?theme=dark")
-        dark.wait_until(lambda: axis_labels(dark.page), timeout_s=120, message="dark plots")
-        assert real_errors(page) == [] and real_errors(dark) == []
+        switch_theme(page, to="dark")
+        assert real_errors(page) == []
         assert "Traceback" not in served.log_text()
+
+
+# The page's background as [r, g, b].
+BACKGROUND_JS = "() => getComputedStyle(document.body).backgroundColor.match(/\\d+/g).map(Number)"
+
+
+def switch_theme(page, to: str) -> None:
+    """Click the header's theme switch and wait for the page to come back in theme ``to``."""
+    p = page.page
+    name, other = ("Dark theme", "Light theme") if to == "dark" else ("Light theme", "Dark theme")
+    p.get_by_role("link", name=name).click()
+    page.wait_until(lambda: f"theme={to}" in p.url and axis_labels(p)
+                    and p.get_by_role("link", name=other).count() == 1,
+                    timeout_s=120, message=f"the page in the {to} theme")
+    page.wait_until(lambda: (sum(p.evaluate(BACKGROUND_JS)[:3]) < 200) == (to == "dark"),
+                    timeout_s=30, message=f"a {to} background")
+
+
+def test_the_theme_switch_turns_the_page_dark_and_back(browser_context, tmp_path):
+    """Test that the header's switch shows the page, plots included, in the dark theme, and
+    that the same switch then brings back the light one."""
+    env = {"WEATHER_DB": str(tmp_path / "h.sqlite3")}
+    with ServedApp("app.py", env=env) as served:
+        page = open_page(browser_context, served.url)
+        page.wait_until(lambda: axis_labels(page.page), timeout_s=120, message="the plots")
+        assert sum(page.page.evaluate(BACKGROUND_JS)[:3]) > 600
+        switch_theme(page, to="dark")
+        switch_theme(page, to="default")
+        assert real_errors(page) == []
 
 
 def test_the_page_loads_only_the_scripts_it_runs(browser_context, tmp_path):
