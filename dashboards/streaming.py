@@ -189,9 +189,7 @@ class StreamingTab(pn.viewable.Viewer):
         times = plot_data.time_span([any_segments, self._newest])
         if times is None:
             return
-        start, end = times
-        if start == end:
-            start, end = start - LONE_MOMENT_PAD, end + LONE_MOMENT_PAD
+        start, end = _padded_if_lone(times)
         for quantity, pane in self.plots.items():
             values = plot_data.value_span([self._segments[quantity].data, self._newest], quantity)
             if values is None:
@@ -215,10 +213,15 @@ class StreamingTab(pn.viewable.Viewer):
             q: hv.streams.Pipe(data=plot_data.markers(self._newest, q, self._colors))
             for q in QUANTITIES
         }
+        # A page opened on a single poll (a new install) spans that moment by the pad too:
+        # HoloViews spans it by a second, labelled in milliseconds, until the next poll.
+        times = plot_data.time_span([self._segments[QUANTITIES[0]].data, self._newest])
+        lone = times is not None and times[0] == times[1]
         with pn.io.hold():
             self.legend.object = _legend_html({c: self._colors[c] for c in self.cities})
             for quantity, pane in self.plots.items():
-                pane.object = self._plot(quantity)
+                plot = self._plot(quantity)
+                pane.object = plot.opts(xlim=_padded_if_lone(times)) if lone else plot
             self._apply_window()
 
     def _plot(self, quantity: str) -> hv.Overlay:
@@ -299,6 +302,15 @@ class _Markers:
             data, kdims=[hv.Dimension("time", label="Time (UTC)")],
             vdims=[hv.Dimension(self.quantity, label=self.label), "city", "color"],
         )
+
+
+def _padded_if_lone(times: tuple[np.datetime64, np.datetime64]
+                    ) -> tuple[np.datetime64, np.datetime64]:
+    """A time axis's span: ``times``, or ``LONE_MOMENT_PAD`` either side of a lone moment."""
+    start, end = times
+    if start == end:
+        return start - LONE_MOMENT_PAD, end + LONE_MOMENT_PAD
+    return start, end
 
 
 def _axis_time(moment: pd.Timestamp) -> np.datetime64:

@@ -6,6 +6,7 @@ from collections import Counter
 from datetime import UTC, datetime, timedelta
 
 import holoviews as hv
+import numpy as np
 import panel as pn
 import pytest
 from bokeh.document import Document
@@ -255,3 +256,23 @@ def test_axis_labels_are_upright_and_as_large_in_the_dark_theme_as_in_the_light_
     # Upright: Bokeh's default italic is what the page's plain design leaves.
     assert style == "normal"
 
+
+def test_a_page_opened_on_a_single_poll_spans_a_minute_either_side_of_it():
+    """Test that a first paint with one moment of history (a new install) gives the time axis
+    two minutes around it, the same span updates keep until a second poll, and not the
+    second HoloViews gives a single point (ticks in milliseconds)."""
+    history = History(":memory:")
+    add_polls(history, 0, 1)
+    feed = WeatherFeed(DemoProvider(), CITIES, history)
+    tab = StreamingTab(feed=feed, settings=ViewerSettings(), check_period_ms=60_000)
+    doc = Document()
+    doc.add_root(tab.__panel__().get_root(doc))
+    try:
+        moment = np.datetime64(T0.replace(tzinfo=None))
+        for pane in tab.plots.values():
+            (plot,) = drawn_plots(pane)
+            x_range = plot.handles["x_range"]
+            assert (np.datetime64(x_range.start, "ms"), np.datetime64(x_range.end, "ms")) == (
+                moment - np.timedelta64(60, "s"), moment + np.timedelta64(60, "s"))
+    finally:
+        tab._callback.stop()
