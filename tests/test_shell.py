@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import weakref
+
+import panel as pn
 import pytest
 from bokeh.document import Document
+from bokeh.server.callbacks import NextTickCallback
+from panel.io.state import set_curdoc
 
 from dashboards import runtime
 from dashboards.config import AppConfig
@@ -44,3 +49,45 @@ def test_the_refresh_tab_joins_the_page_when_first_shown_and_then_stays(dashboar
     dashboard.tabs.active = 1
     assert dashboard.refresh_slot.objects == [shown]
     assert len([m for m in doc.models if type(m).__name__ == "DataTabulator"]) == 1
+
+
+def shows_plots(dashboard: Dashboard) -> bool:
+    """Whether the Real Time tab holds its three plots."""
+    shown = {id(p) for p in dashboard.real_time_slot.select(pn.pane.HoloViews)}
+    return all(id(p) in shown for p in dashboard.streaming.plots.values())
+
+
+class _Request:
+    arguments: dict[str, list[bytes]] = {}
+    cookies: dict[str, str] = {}
+    headers: dict[str, str] = {}
+
+
+class _Session:
+    """Stands in for the session context a served document has (it is held weakly)."""
+
+    request = _Request()
+    id = "test-session"
+
+
+def test_a_served_page_draws_the_real_time_plots_after_its_html_is_sent(dashboard):
+    """Test that in a served session the Real Time tab holds only a line of text while the
+    page's HTML is made, and that the plots join it on the server's next tick; outside a
+    server (a notebook) they are drawn at once."""
+    assert shows_plots(dashboard)  # no session: at once
+    doc = Document()
+    session = _Session()
+    doc._session_context = weakref.ref(session)
+    with set_curdoc(doc):
+        served = Dashboard(dashboard.config)
+    (slot_text,) = served.real_time_slot.objects
+    assert "Loading the plots" in slot_text.object
+    (tick,) = [c for c in doc.callbacks.session_callbacks if isinstance(c, NextTickCallback)]
+    doc.add_root(served.tabs.get_root(doc))
+    assert "GlyphRenderer" not in model_kinds(doc)
+    tick.callback()
+    try:
+        assert shows_plots(served)
+        assert "GlyphRenderer" in model_kinds(doc)
+    finally:
+        served.streaming._callback.stop()
