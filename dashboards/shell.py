@@ -65,7 +65,7 @@ class Dashboard(pn.viewable.Viewer):
 
     def __init__(self, config: AppConfig, **params) -> None:
         super().__init__(config=config, **params)
-        feed = runtime.shared_feed(config)
+        self.feed = feed = runtime.shared_feed(config)
         self.settings = ViewerSettings(units=config.units)
         self.streaming = StreamingTab(feed=feed, settings=self.settings)
         # The Refresh tab is made the first time it is shown, and then stays. Its map and
@@ -119,15 +119,14 @@ class Dashboard(pn.viewable.Viewer):
             self.refresh_slot.objects = [self.refresh]
 
     def _refresh_tab(self) -> RefreshTab:
-        feed = runtime.shared_feed(self.config)
         # It opens on the feed's newest data: showing it asks no provider.
         return RefreshTab(
             provider=runtime.shared_refresh_provider(self.config),
             cities=list(self.config.cities),
             settings=self.settings,
             tiles=self.config.tiles,
-            data=results_frame(feed.cities, feed.latest_results(), "metric",
-                               provider=feed.provider.name),
+            data=results_frame(self.feed.cities, self.feed.latest_results(), "metric",
+                               provider=self.feed.provider.name),
         )
 
     def __panel__(self):

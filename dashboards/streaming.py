@@ -183,10 +183,7 @@ class StreamingTab(pn.viewable.Viewer):
         """Stretch the axes over all the data, as HoloViews would, unless the viewer zoomed."""
         if not self._segments or not all(b.following for b in self._segments.values()):
             return
-        # The plots share one time axis: its span is found once, not once per plot, and from
-        # one plot's segments, as every plot has its segments at the same times.
-        any_segments = next(iter(self._segments.values())).data
-        times = plot_data.time_span([any_segments, self._newest])
+        times = self._time_span()
         if times is None:
             return
         start, end = _padded_if_lone(times)
@@ -199,6 +196,15 @@ class StreamingTab(pn.viewable.Viewer):
             for plot in drawn_plots(pane):
                 plot.handles["x_range"].update(start=start, end=end)
                 plot.handles["y_range"].update(start=low - pad, end=high + pad)
+
+    def _time_span(self) -> tuple[np.datetime64, np.datetime64] | None:
+        """The times drawn, earliest and latest (None before any reading).
+
+        The plots share one time axis: its span is found once, not once per plot, and from
+        one plot's segments, as every plot has its segments at the same times.
+        """
+        any_segments = next(iter(self._segments.values())).data
+        return plot_data.time_span([any_segments, self._newest])
 
     def _rebuild(self) -> None:
         """Draw the retained history afresh (first paint, units, cities or window changed)."""
@@ -215,7 +221,7 @@ class StreamingTab(pn.viewable.Viewer):
         }
         # A page opened on a single poll (a new install) spans that moment by the pad too:
         # HoloViews spans it by a second, labelled in milliseconds, until the next poll.
-        times = plot_data.time_span([self._segments[QUANTITIES[0]].data, self._newest])
+        times = self._time_span()
         lone = times is not None and times[0] == times[1]
         with pn.io.hold():
             self.legend.object = _legend_html({c: self._colors[c] for c in self.cities})
