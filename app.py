@@ -1,9 +1,5 @@
-"""The real-time weather dashboard: `panel serve app.py`."""
+"""The real-time weather dashboard: `panel serve app.py` runs the packaged app once per session."""
 
-import panel as pn
+import runpy
 
-from dashboards.shell import serve_page
-
-pn.extension("tabulator", sizing_mode="stretch_width")
-
-serve_page()
+runpy.run_module("dashboards.app")

@@ -8,7 +8,7 @@ import threading
 import time
 from collections.abc import Mapping, Sequence
 
-from tests.served import REPO_ROOT, ServedApp
+from testing.served import REPO_ROOT, ServedApp
 from weather.cities import CALIFORNIA_CITIES, CITIES
 
 #: The two designs compared, and the floor beneath both: the file `panel serve` runs for each.

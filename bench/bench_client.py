@@ -13,7 +13,7 @@ from collections.abc import Callable
 import requests
 
 from bench.harness import Figure, median, print_table
-from tests.provider_server import ProviderServer
+from testing.provider_server import ProviderServer
 from weather import weather_data
 from weather.cities import CALIFORNIA_CITIES
 from weather.providers import OpenWeatherProvider

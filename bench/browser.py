@@ -1,7 +1,7 @@
 """Offline headless Chromium for the benchmarks, with timings taken inside each page.
 
 Each viewer gets its own browser context (a new visitor: no cache). Outside hosts are out of
-the browser's reach by its own flags (``tests.served.CHROMIUM_ARGS``), so no request is
+the browser's reach by its own flags (``testing.served.CHROMIUM_ARGS``), so no request is
 intercepted and pages load as in a user's browser. A script added to every page records, on
 the page's own clock (``performance.now()``, milliseconds since navigation started), when a
 line plot first holds data, and can time a click until a table or a text changes, so
@@ -18,7 +18,7 @@ from typing import Any
 from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import sync_playwright
 
-from tests.served import (
+from testing.served import (
     WEBSOCKET_OPEN,
     BlockedRequests,
     WebsocketMeter,

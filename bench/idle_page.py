@@ -16,8 +16,8 @@ from pathlib import Path
 from bench.apps import KEY, LATENCY_S, serve
 from bench.browser import Browser, wait_all_plotted
 from bench.harness import Figure
-from tests.provider_server import ProviderServer
-from tests.served import process_stat
+from testing.provider_server import ProviderServer
+from testing.served import process_stat
 
 INTERVAL_S = 2.0
 DESIGNS = ("ours", "article")

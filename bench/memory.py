@@ -26,8 +26,8 @@ from bench.apps import (
 )
 from bench.harness import Figure
 from bench.sessions import Sessions
-from tests.provider_server import ProviderServer
-from tests.served import ServedApp
+from testing.provider_server import ProviderServer
+from testing.served import ServedApp
 
 INTERVAL_S = 5.0
 #: After the last cycle, upstream requests are counted this long with no viewer left.

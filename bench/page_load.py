@@ -13,8 +13,8 @@ import time
 from bench.apps import KEY, LATENCY_S, serve
 from bench.browser import Browser, close_all, wait_all_plotted, wait_for
 from bench.harness import Figure, median
-from dashboards.runtime import REFRESH_CACHE_S
-from tests.provider_server import ProviderServer
+from dashboards.server.shared import REFRESH_CACHE_S
+from testing.provider_server import ProviderServer
 
 INTERVAL_S = {"ours": 600.0, "article": 2.0}
 #: A page that shows a plot has finished loading once its Refresh table holds data. Ours

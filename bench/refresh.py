@@ -26,9 +26,9 @@ import requests
 from bench.apps import KEY, LATENCY_S, city_names, serve, start_all, stop_all
 from bench.browser import Browser, View, wait_for
 from bench.harness import Figure, median
-from dashboards.runtime import REFRESH_CACHE_S
-from tests.provider_server import ProviderServer
-from tests.served import ServedApp
+from dashboards.server.shared import REFRESH_CACHE_S
+from testing.provider_server import ProviderServer
+from testing.served import ServedApp
 
 SIZES = (7, 30)
 #: No poll during the clicks: the streaming feeds wait this long.

@@ -24,9 +24,9 @@ from pathlib import Path
 
 from bench.harness import Figure
 from dashboards.config import DEFAULT_CITIES
-from dashboards.feed import WeatherFeed
-from dashboards.history import History
-from tests.provider_server import ProviderServer
+from dashboards.server.feed import WeatherFeed
+from dashboards.server.history import History
+from testing.provider_server import ProviderServer
 from weather.config import ClientConfig
 from weather.providers import get_provider
 

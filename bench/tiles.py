@@ -13,7 +13,7 @@ import time
 from bench.apps import KEY, LATENCY_S, serve, start_all, stop_all
 from bench.browser import Browser, wait_all_connected
 from bench.harness import Figure
-from tests.provider_server import ProviderServer
+from testing.provider_server import ProviderServer
 
 INTERVAL_S = 2.0
 TILES = "EsriImagery"

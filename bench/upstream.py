@@ -17,7 +17,7 @@ from bench.apps import KEY, LATENCY_S, serve, start_all, stop_all
 from bench.harness import Figure
 from bench.sessions import Sessions
 from dashboards.config import DEFAULT_CITIES
-from tests.provider_server import ProviderServer
+from testing.provider_server import ProviderServer
 
 INTERVAL_S = 2.0
 VIEWERS = (1, 4, 8)

@@ -24,8 +24,8 @@ from bench.apps import KEY, LATENCY_S, serve, start_all, stop_all
 from bench.browser import Browser, wait_for
 from bench.harness import Figure
 from dashboards.config import DEFAULT_CITIES
-from dashboards.history import History
-from tests.provider_server import ProviderServer
+from dashboards.server.history import History
+from testing.provider_server import ProviderServer
 from weather.cities import CITIES
 from weather.providers.demo import simulate
 

@@ -8,7 +8,7 @@ from pathlib import Path
 from dashboards.config import AppConfig
 from weather.errors import ConfigError
 
-APP = Path(__file__).with_name("served_app.py")
+APP = Path(__file__).with_name("app.py")
 
 
 def main(argv: list[str] | None = None) -> int:

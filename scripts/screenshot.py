@@ -18,8 +18,8 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO_ROOT))
 
 from dashboards.config import DEFAULT_CITIES  # noqa: E402
-from dashboards.history import History, observations_frame  # noqa: E402
-from tests.served import (  # noqa: E402
+from dashboards.server.history import History, observations_frame  # noqa: E402
+from testing.served import (  # noqa: E402
     AppPage,
     ServedApp,
     launch_chromium,

@@ -8,10 +8,10 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from tests.served import BlockedRequests, chromium_path, launch_chromium, record_outside_attempts
+from testing.served import BlockedRequests, chromium_path, launch_chromium, record_outside_attempts
 
 if TYPE_CHECKING:
-    from tests.provider_server import ProviderServer
+    from testing.provider_server import ProviderServer
 
 # Settings the app and the benchmark baseline read from the environment.
 ENV_PREFIXES = ("WEATHER_", "OPENWEATHER_", "OPEN_METEO_", "GEOCODING_", "ARTICLE_")
@@ -67,7 +67,7 @@ def browser_context(playwright_browser: Any, blocked_requests: BlockedRequests) 
 @pytest.fixture
 def provider_server() -> Iterator[ProviderServer]:
     """The fake weather providers, running on 127.0.0.1 for this test."""
-    from tests.provider_server import ProviderServer
+    from testing.provider_server import ProviderServer
 
     with ProviderServer() as server:
         yield server

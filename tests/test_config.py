@@ -9,7 +9,7 @@ import sys
 import pytest
 
 from dashboards.config import DEFAULT_CITIES, AppConfig, default_db_path
-from tests.served import REPO_ROOT
+from testing.served import REPO_ROOT
 from weather.errors import ConfigError
 
 

@@ -7,10 +7,10 @@ import threading
 from collections.abc import Sequence
 from datetime import UTC, datetime
 
-from dashboards.feed import WeatherFeed
-from dashboards.history import History
-from dashboards.status import FeedStatus
-from tests.served import wait_until
+from dashboards.server.feed import WeatherFeed
+from dashboards.server.history import History
+from dashboards.server.status import FeedStatus
+from testing.served import wait_until
 from weather.errors import AuthError, RateLimitError, UnreachableError
 from weather.models import Observation
 from weather.providers.base import CityResult, Provider
@@ -133,7 +133,7 @@ def test_rate_limit_waits_for_retry_after():
 
 def test_outage_keeps_data_marks_stale_and_resumes(caplog):
     """Test that a city failing for several intervals keeps its rows, goes stale, recovers."""
-    caplog.set_level(logging.WARNING, logger="dashboards.feed")
+    caplog.set_level(logging.WARNING, logger="dashboards.server.feed")
     clock = Clock()
     feed, provider = make_feed(clock)
     feed.poll_now()

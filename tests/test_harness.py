@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.served import (
+from testing.served import (
     ServedApp,
     WsCounts,
     is_local_url,

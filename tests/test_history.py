@@ -8,7 +8,7 @@ import subprocess
 import sys
 from datetime import UTC, datetime, timedelta
 
-from dashboards.history import History, observations_frame
+from dashboards.server.history import History, observations_frame
 from weather.models import Observation
 
 T0 = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
@@ -65,7 +65,7 @@ def test_history_survives_a_restart_in_a_new_process(tmp_path):
     history.add(rows(obs("San Francisco", 0, 11.5), obs("Fresno", 0, 20.0)))
     history.close()
     code = (
-        "import sys; from dashboards.history import History; "
+        "import sys; from dashboards.server.history import History; "
         "f = History(sys.argv[1]).frame(); "
         "print(len(f), ','.join(f['city']), f['temperature'].sum())"
     )

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.served import REPO_ROOT, free_port, wait_until
+from testing.served import REPO_ROOT, free_port, wait_until
 
 pytestmark = pytest.mark.install
 

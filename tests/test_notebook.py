@@ -13,7 +13,7 @@ from jupyter_client.kernelspec import KernelSpecManager
 from jupyter_client.manager import KernelManager
 from nbclient import NotebookClient
 
-from tests.served import REPO_ROOT, ServedApp, open_app_page, temperature_points
+from testing.served import REPO_ROOT, ServedApp, open_app_page, temperature_points
 from weather import FRAME_COLUMNS
 
 NOTEBOOK = REPO_ROOT / "realtime_dashboard.ipynb"

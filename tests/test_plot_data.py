@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from dashboards import plot_data
+from dashboards.views.realtime import plot_data
 
 COLORS = {"Fresno": "#ff7f0e", "Davis": "#1f77b4", "Napa": "#2ca02c"}
 

@@ -23,14 +23,14 @@ from bokeh.models import (
 from panel.models import HTML
 from panel.models.tabulator import DataTabulator
 
-from dashboards import refresh_data as rd
-from dashboards.feed import NoDataYet
-from dashboards.map import LABEL_ROOM, extent
-from dashboards.refresh import RefreshTab
-from dashboards.refresh_messages import literal_markdown
-from dashboards.viewer_settings import ViewerSettings
-from tests.provider_server import ProviderServer
-from tests.served import wait_until
+from dashboards.server.feed import NoDataYet
+from dashboards.views.refresh import data as rd
+from dashboards.views.refresh.map import LABEL_ROOM, extent
+from dashboards.views.refresh.messages import literal_markdown
+from dashboards.views.refresh.tab import RefreshTab
+from dashboards.views.settings import ViewerSettings
+from testing.provider_server import ProviderServer
+from testing.served import wait_until
 from weather import errors
 from weather.cache import CachedProvider
 from weather.http import HttpClient
@@ -202,7 +202,7 @@ def test_failed_cities_stay_in_the_table_leave_the_map_and_are_named(caplog):
         "Fresno": errors.NotFoundError("city not found", city="Fresno"),
         "San Diego": errors.RequestTimeout("no answer within 1 s", city="San Diego"),
     })
-    with caplog.at_level(logging.WARNING, logger="dashboards.refresh"):
+    with caplog.at_level(logging.WARNING, logger="dashboards.views.refresh.tab"):
         tab = make_tab(provider)
     assert tab.map_data()["city"].tolist() == ["San Francisco"]
     assert plotted(tab)[0]["city"].tolist() == ["San Francisco"]
@@ -212,7 +212,7 @@ def test_failed_cities_stay_in_the_table_leave_the_map_and_are_named(caplog):
     assert tab.view.message.visible and tab.view.message.alert_type == "warning"
     assert "Fresno (not found)" in tab.notice.text and "San Diego (timeout)" in tab.notice.text
     assert tab.view.message.object == tab.notice.markdown()
-    logged = [r.getMessage() for r in caplog.records if r.name == "dashboards.refresh"]
+    logged = [r.getMessage() for r in caplog.records if r.name == "dashboards.views.refresh.tab"]
     assert len(logged) == 2 and "Fresno" in logged[0] and "San Diego" in logged[1]
 
 
@@ -232,7 +232,7 @@ def test_a_rejected_key_keeps_the_last_map_and_table_and_never_shows_the_key(cap
     assert tab.view.message.alert_type == "danger"
     assert "rejected the API key" in tab.notice.text
     assert "Still showing the data fetched at" in tab.notice.text
-    assert any(r.name == "dashboards.refresh" and r.levelno == logging.ERROR
+    assert any(r.name == "dashboards.views.refresh.tab" and r.levelno == logging.ERROR
                for r in caplog.records)
     assert KEY not in caplog.text and KEY not in tab.view.message.object
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import threading
 
-from dashboards.refresh_jobs import SingleJob
-from tests.served import wait_until
+from dashboards.views.refresh.jobs import SingleJob
+from testing.served import wait_until
 
 
 class UnreachablePage:

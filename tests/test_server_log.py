@@ -10,7 +10,7 @@ import threading
 import pytest
 from tornado.websocket import WebSocketClosedError
 
-from dashboards.server_log import LEFT_MESSAGE, quiet_closed_websockets
+from dashboards.server.server_log import LEFT_MESSAGE, quiet_closed_websockets
 
 
 @pytest.fixture

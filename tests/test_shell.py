@@ -10,9 +10,9 @@ from bokeh.document import Document
 from bokeh.server.callbacks import NextTickCallback
 from panel.io.state import set_curdoc
 
-from dashboards import runtime
 from dashboards.config import AppConfig
-from dashboards.shell import Dashboard
+from dashboards.page.shell import Dashboard
+from dashboards.server import shared as runtime
 
 
 @pytest.fixture

@@ -13,12 +13,12 @@ from bokeh.document import Document
 from bokeh.document.events import ColumnDataChangedEvent, ColumnsStreamedEvent
 from bokeh.models import Axis
 
-from dashboards.feed import WeatherFeed
-from dashboards.history import History, observations_frame
-from dashboards.plotting import drawn_plots
-from dashboards.shell import page_template
-from dashboards.streaming import StreamingTab
-from dashboards.viewer_settings import ViewerSettings
+from dashboards.page.shell import page_template
+from dashboards.server.feed import WeatherFeed
+from dashboards.server.history import History, observations_frame
+from dashboards.views.plotting import drawn_plots
+from dashboards.views.realtime.tab import StreamingTab
+from dashboards.views.settings import ViewerSettings
 from weather.models import Observation
 from weather.providers.demo import DemoProvider
 

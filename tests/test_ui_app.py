@@ -6,8 +6,8 @@ import re
 
 import pytest
 
-from tests.provider_server import ProviderServer
-from tests.served import ServedApp, free_port, open_app_page, temperature_points, wait_until
+from testing.provider_server import ProviderServer
+from testing.served import ServedApp, free_port, open_app_page, temperature_points, wait_until
 
 pytestmark = pytest.mark.ui
 

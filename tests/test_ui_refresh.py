@@ -9,8 +9,8 @@ from typing import Any
 
 import pytest
 
-from tests.provider_server import ProviderServer
-from tests.served import REPO_ROOT, AppPage, ServedApp, open_app_page
+from testing.provider_server import ProviderServer
+from testing.served import REPO_ROOT, AppPage, ServedApp, open_app_page
 
 pytestmark = pytest.mark.ui
 
@@ -27,8 +27,8 @@ ALONE_APP = textwrap.dedent(
     import panel as pn
 
     from dashboards.config import AppConfig
-    from dashboards.refresh import RefreshTab
-    from dashboards.viewer_settings import ViewerSettings
+    from dashboards.views.refresh.tab import RefreshTab
+    from dashboards.views.settings import ViewerSettings
     from weather.http import HttpClient
     from weather.providers import get_provider
 

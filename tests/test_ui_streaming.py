@@ -11,8 +11,8 @@ import time
 
 import pytest
 
-from tests.provider_server import ProviderServer
-from tests.served import ServedApp, free_port, open_app_page, temperature_points, wait_until
+from testing.provider_server import ProviderServer
+from testing.served import ServedApp, free_port, open_app_page, temperature_points, wait_until
 
 pytestmark = pytest.mark.ui
 

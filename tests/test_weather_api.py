@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from tests.provider_server import ProviderServer
+from testing.provider_server import ProviderServer
 from weather import (
     FRAME_COLUMNS,
     current_weather,

@@ -8,7 +8,7 @@ from email.utils import format_datetime
 
 import pytest
 
-from tests.provider_server import ProviderServer
+from testing.provider_server import ProviderServer
 from weather import errors
 from weather.http import HttpClient, parse_retry_after
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.provider_server import ProviderServer
+from testing.provider_server import ProviderServer
 from weather import errors, weather_data
 from weather.cities import CALIFORNIA_CITIES
 from weather.http import HttpClient

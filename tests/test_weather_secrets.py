@@ -7,7 +7,7 @@ import traceback
 
 import pytest
 
-from tests.provider_server import FAULTS, ProviderServer
+from testing.provider_server import FAULTS, ProviderServer
 from weather import ClientConfig, errors, get_provider, weather_data
 from weather.cities import CALIFORNIA_CITIES
 from weather.http import HttpClient

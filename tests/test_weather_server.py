@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from tests.provider_server import ProviderServer
+from testing.provider_server import ProviderServer
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -165,9 +165,9 @@ def test_a_timeout_fault_is_interrupted_by_stop():
 
 
 def test_standalone_prints_its_url_and_serves():
-    """Test ``python -m tests.provider_server`` prints the URL, then answers on it."""
+    """Test ``python -m testing.provider_server`` prints the URL, then answers on it."""
     process = subprocess.Popen(
-        [sys.executable, "-m", "tests.provider_server", "--port", "0", "--latency-ms", "1"],
+        [sys.executable, "-m", "testing.provider_server", "--port", "0", "--latency-ms", "1"],
         cwd=ROOT, stdout=subprocess.PIPE, text=True)
     try:
         url = process.stdout.readline().strip()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.provider_server import ProviderServer
+from testing.provider_server import ProviderServer
 from weather import results_frame
 from weather.cities import CALIFORNIA_CITIES, clear_geocode_cache
 from weather.errors import ConfigError

@@ -12,7 +12,7 @@ import panel as pn
 from bokeh.document import Document
 from panel.io.state import set_curdoc
 
-log = logging.getLogger("dashboards.refresh")
+log = logging.getLogger("dashboards.views.refresh.tab")
 
 
 def call_on_session(doc: Document | None, callback: Callable[[], None]) -> None:

@@ -12,13 +12,13 @@ import pandas as pd
 import panel as pn
 import param
 
-from dashboards import refresh_data as rd
-from dashboards import refresh_messages as msg
 from dashboards.config import DEFAULT_TILES, TILES
-from dashboards.feed import NoDataYet
-from dashboards.refresh_jobs import SingleJob
-from dashboards.refresh_view import RefreshView
-from dashboards.viewer_settings import ViewerSettings
+from dashboards.server.feed import NoDataYet
+from dashboards.views.refresh import data as rd
+from dashboards.views.refresh import messages as msg
+from dashboards.views.refresh.jobs import SingleJob
+from dashboards.views.refresh.layout import RefreshView
+from dashboards.views.settings import ViewerSettings
 from weather.models import Observation, quantity_label
 from weather.providers.base import Provider
 

@@ -10,14 +10,14 @@ from collections.abc import Callable
 import panel as pn
 import param
 
-from dashboards import runtime
 from dashboards.config import AppConfig
-from dashboards.page_scripts import leave_out_unused_bundles
-from dashboards.refresh import RefreshTab
-from dashboards.refresh_view import STYLE
-from dashboards.server_log import quiet_closed_websockets_of_this_server
-from dashboards.streaming import StreamingTab
-from dashboards.viewer_settings import ViewerSettings
+from dashboards.page.scripts import leave_out_unused_bundles
+from dashboards.server import shared as runtime
+from dashboards.server.server_log import quiet_closed_websockets_of_this_server
+from dashboards.views.realtime.tab import StreamingTab
+from dashboards.views.refresh.layout import STYLE
+from dashboards.views.refresh.tab import RefreshTab
+from dashboards.views.settings import ViewerSettings
 from weather.api import results_frame
 from weather.errors import ConfigError
 from weather.models import UNIT_SYMBOLS

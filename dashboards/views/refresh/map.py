@@ -11,8 +11,8 @@ import panel as pn
 from bokeh.models import ColorBar
 from holoviews.util.transform import lon_lat_to_easting_northing
 
-from dashboards.plotting import CANVAS, MAP_FONTS, drawn_plots
-from dashboards.refresh_data import quantity_name
+from dashboards.views.plotting import CANVAS, MAP_FONTS, drawn_plots
+from dashboards.views.refresh.data import quantity_name
 
 MAP_HEIGHT_PX = 680
 #: Fraction of the cities' extent added on each side, so no point sits on the edge.

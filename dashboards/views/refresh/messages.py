@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from dashboards.refresh_data import MAX_NAME_LENGTH, failed_rows, failure_text, same_city
+from dashboards.views.refresh.data import MAX_NAME_LENGTH, failed_rows, failure_text, same_city
 from weather.errors import AuthError, NotFoundError, RateLimitError, WeatherError
 
 # Characters Markdown would read as formatting: backslash-escaped so names show as typed.

@@ -10,8 +10,8 @@ import logging
 import threading
 
 from dashboards.config import AppConfig
-from dashboards.feed import WeatherFeed
-from dashboards.history import History
+from dashboards.server.feed import WeatherFeed
+from dashboards.server.history import History
 from weather.cache import CachedProvider
 from weather.providers import get_provider
 from weather.providers.base import Provider

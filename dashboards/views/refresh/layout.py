@@ -10,13 +10,13 @@ import pandas as pd
 import panel as pn
 from bokeh.models.widgets.tables import NumberFormatter
 
-from dashboards.map import MAP_HEIGHT_PX, CityMapPane
-from dashboards.refresh_data import MAX_NAME_LENGTH, TABLE_COLUMNS
-from dashboards.refresh_messages import Notice, clock
+from dashboards.views.refresh.data import MAX_NAME_LENGTH, TABLE_COLUMNS
+from dashboards.views.refresh.map import MAP_HEIGHT_PX, CityMapPane
+from dashboards.views.refresh.messages import Notice, clock
 from weather.models import QUANTITIES
 
 if TYPE_CHECKING:
-    from dashboards.refresh import RefreshTab
+    from dashboards.views.refresh.tab import RefreshTab
 
 TABLE_WIDTH_PX = 700
 #: Cities the table shows without scrolling, and its height when it holds more.

@@ -11,11 +11,11 @@ from http.server import BaseHTTPRequestHandler
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl, urlsplit
 
-from tests import provider_payloads as payloads
+from testing import provider_payloads as payloads
 from weather.cities import normalise_name
 
 if TYPE_CHECKING:
-    from tests.provider_server import ProviderServer
+    from testing.provider_server import ProviderServer
 
 ENDPOINTS = {"/data/2.5/weather": "openweather", "/v1/forecast": "forecast",
              "/v1/search": "geocoding"}

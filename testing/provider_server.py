@@ -15,7 +15,7 @@ connection without answering), ``malformed`` (invalid JSON), ``missing_field`` a
 ``wrong_type`` (a 200 body with the temperature, or the geocoder's latitude, dropped or
 ``"hot"``), and ``400``/``401``/``404``/``429``/``500``/``502``/``503`` (the provider's error
 body; 429 sends ``Retry-After``). Run standalone with
-``python -m tests.provider_server --port 8765 --latency-ms 150 [--valid-key K]``.
+``python -m testing.provider_server --port 8765 --latency-ms 150 [--valid-key K]``.
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ import time
 from collections.abc import Callable, Iterable
 from http.server import ThreadingHTTPServer
 
-from tests.provider_handler import ENDPOINTS, FakeProviderHandler, Fault, RequestRecord
+from testing.provider_handler import ENDPOINTS, FakeProviderHandler, Fault, RequestRecord
 from weather.cities import CITIES, City, normalise_name
 
 __all__ = ["EXTRA_CITIES", "FAULTS", "Fault", "ProviderServer", "RequestRecord"]

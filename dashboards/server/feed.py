@@ -11,8 +11,8 @@ import pandas as pd
 import param
 from streamz.dataframe import PeriodicDataFrame
 
-from dashboards.history import History, empty_frame, observations_frame
-from dashboards.status import CityStatus, FeedStatus
+from dashboards.server.history import History, empty_frame, observations_frame
+from dashboards.server.status import CityStatus, FeedStatus
 from weather.errors import AuthError, RateLimitError, WeatherError
 from weather.models import Observation
 from weather.providers.base import Provider

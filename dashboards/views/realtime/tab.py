@@ -11,11 +11,11 @@ import pandas as pd
 import panel as pn
 import param
 
-from dashboards import plot_data
-from dashboards.feed import WeatherFeed
-from dashboards.plotting import CANVAS, PLOT_FONTS, drawn_plots, without_unused_glyphs
-from dashboards.status import FeedStatus, clock_utc
-from dashboards.viewer_settings import ViewerSettings
+from dashboards.server.feed import WeatherFeed
+from dashboards.server.status import FeedStatus, clock_utc
+from dashboards.views.plotting import CANVAS, PLOT_FONTS, drawn_plots, without_unused_glyphs
+from dashboards.views.realtime import plot_data
+from dashboards.views.settings import ViewerSettings
 from weather.models import QUANTITIES, quantity_label
 from weather.units import convert_frame
 
@@ -42,7 +42,7 @@ class StreamingTab(pn.viewable.Viewer):
 
     Each plot is a ``Segment`` glyph holding every city's line, fed by an ``hv.streams.Buffer``,
     with a dot per city at its newest reading, fed by an ``hv.streams.Pipe``
-    (``dashboards.plot_data``). Every ``check_period_ms`` the session's own periodic callback
+    (``plot_data``). Every ``check_period_ms`` the session's own periodic callback
     asks the shared history for rows it has not drawn yet; the browser receives the new
     segments and dots only. Nothing here is shared with other sessions.
     """
