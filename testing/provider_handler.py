@@ -246,7 +246,30 @@ class FakeProviderHandler(BaseHTTPRequestHandler):
         items = [payloads.open_meteo_location(self.fake._place_near(lat, lon), obs_t,
                                               variables, **options)
                  for lat, lon in coordinates]
+        self._add_hourly(items, coordinates, query, options)
         return items[0] if len(items) == 1 else items
+
+    # -- Open-Meteo hourly arrays (past_days / forecast_days) ----------------------------------
+    def _add_hourly(self, items: list[dict[str, Any]], coordinates: list[tuple[float, float]],
+                    query: dict[str, str], options: dict[str, str]) -> None:
+        """Add ``hourly`` parallel arrays when asked, from 00:00 of ``past_days`` days ago."""
+        past_days = _day_count(query, "past_days", 0, payloads.PAST_DAYS_MAX, "Past days")
+        forecast_days = _day_count(query, "forecast_days", 7, payloads.FORECAST_DAYS_MAX,
+                                   "Forecast days")
+        variables = [v for v in query.get("hourly", "").split(",") if v]
+        for name in variables:
+            if name not in payloads.OPEN_METEO_VARIABLES:
+                raise _bad_om(f"Cannot initialize WeatherVariable from invalid String value "
+                              f"{name} for key hourly")
+        if not variables:
+            return
+        today = int(self.fake.clock() // 86_400 * 86_400)
+        start = today - past_days * 86_400
+        times = range(start, today + forecast_days * 86_400, 3600)
+        nulls = self.fake.hourly_nulls
+        for item, (lat, lon) in zip(items, coordinates, strict=True):
+            place = self.fake._place_near(lat, lon)
+            item.update(payloads.open_meteo_hourly(place, times, variables, nulls, **options))
 
     # -- Open-Meteo geocoding ------------------------------------------------------------------
     def _geocoding(self, query: dict[str, str]) -> dict[str, Any]:
@@ -266,6 +289,21 @@ class FakeProviderHandler(BaseHTTPRequestHandler):
         if matches:
             body["results"] = [payloads.geocoding_result(c) for c in matches[:count]]
         return body
+
+
+def _day_count(query: dict[str, str], key: str, default: int, bound: int, label: str) -> int:
+    """``past_days``/``forecast_days`` as Open-Meteo checks them: 400 outside 0..bound."""
+    text = query.get(key)
+    if text is None or text == "":
+        return default
+    try:
+        value = int(text)
+    except ValueError:
+        raise _bad_om(f"Cannot initialize Int from invalid String value {text} for key "
+                      f"{key}") from None
+    if not 0 <= value <= bound:
+        raise _bad_om(f"{label} is invalid. Allowed range 0 to {bound}.")
+    return value
 
 
 def _float(text: str) -> float | None:

@@ -7,6 +7,7 @@ time has the same weather through every endpoint (and through ``DemoProvider``).
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Collection, Iterable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -38,6 +39,10 @@ OPEN_METEO_VARIABLES = {
     "pressure_msl": "hPa", "wind_speed_10m": None, "wind_direction_10m": "°",
     "wind_gusts_10m": None,
 }
+
+#: Open-Meteo's bounds on ``past_days`` and ``forecast_days``.
+PAST_DAYS_MAX = 92
+FORECAST_DAYS_MAX = 16
 
 OPENWEATHER_ERRORS: dict[int, dict[str, Any]] = {
     400: {"cod": "400", "message": "Nothing to geocode"},
@@ -185,6 +190,29 @@ def open_meteo_location(place: City, obs_t: int, variables: list[str], *,
         body["current_units"] = units
         body["current"] = current
     return body
+
+
+def open_meteo_hourly(place: City, times: Iterable[int], variables: list[str],
+                      nulls: Collection[tuple[int, str]] = (), *,
+                      temperature_unit: str = "celsius", wind_speed_unit: str = "kmh",
+                      timeformat: str = "iso8601") -> dict[str, Any]:
+    """``hourly_units`` and ``hourly`` (parallel arrays) of ``variables`` at unix ``times``.
+
+    ``nulls`` holds the (unix time, variable) pairs answered with ``null``, as upstream does
+    for hours its models lack.
+    """
+    times = list(times)
+    columns: dict[str, list[Any]] = {name: [] for name in variables}
+    units: dict[str, str] = {"time": "unixtime" if timeformat == "unixtime" else "iso8601"}
+    for t in times:
+        location = open_meteo_location(place, t, variables, temperature_unit=temperature_unit,
+                                       wind_speed_unit=wind_speed_unit)
+        for name in variables:
+            columns[name].append(None if (t, name) in nulls else location["current"][name])
+            units[name] = location["current_units"][name]
+    stamps: list[Any] = times if timeformat == "unixtime" else [
+        datetime.fromtimestamp(t, tz=UTC).strftime("%Y-%m-%dT%H:%M") for t in times]
+    return {"hourly_units": units, "hourly": {"time": stamps, **columns}}
 
 
 def geocoding_result(place: City) -> dict[str, Any]:

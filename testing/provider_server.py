@@ -57,6 +57,8 @@ class ProviderServer:
         self.timeout_fault_s = timeout_fault_s
         self.clock = clock
         self._faults: dict[str | None, Fault] = {}
+        #: (unix time, hourly variable) pairs answered with ``null`` in ``hourly`` arrays.
+        self.hourly_nulls: set[tuple[int, str]] = set()
         self._places = {normalise_name(c.name): c for c in (*CITIES.values(), *EXTRA_CITIES)}
         self._log: list[RequestRecord] = []
         self._in_flight = 0

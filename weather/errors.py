@@ -11,6 +11,7 @@
     ├── BadRequestError          the provider refused the query; ``.reason``   "bad request"
     ├── ServerError              5xx after the retries ran out                 "server error"
     ├── ParseError               the answer was not the JSON we expect         "bad answer"
+    ├── NoHistoryError           the provider keeps no past observations       "no history"
     └── TransportError           no HTTP answer at all
         ├── UnreachableError     connection refused, DNS, reset               "unreachable"
         └── RequestTimeout       no answer within the read timeout            "timeout"
@@ -104,6 +105,12 @@ class ParseError(WeatherError):
     """The answer was not valid JSON, or lacked a field, or had a value of the wrong type."""
 
     status = "bad answer"
+
+
+class NoHistoryError(WeatherError):
+    """The provider (or its free tier) offers no past observations to backfill from."""
+
+    status = "no history"
 
 
 class TransportError(WeatherError):

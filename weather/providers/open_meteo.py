@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
@@ -13,7 +14,8 @@ from weather.config import DEFAULT_GEOCODING_BASE_URL, DEFAULT_OPEN_METEO_BASE_U
 from weather.http import HttpClient
 from weather.models import Observation
 from weather.providers._parse import number
-from weather.providers.base import CityResult, Provider
+from weather.providers.base import CityResult, Provider, check_past_days
+from weather.providers.open_meteo_past import parse_past_hourly, past_query
 
 SERVICE = "Open-Meteo"
 CURRENT = "temperature_2m,relative_humidity_2m,wind_speed_10m"
@@ -138,3 +140,33 @@ class OpenMeteoProvider(Provider):
             except errors.WeatherError as error:
                 results.append(error)
         return results
+
+    # -- the recent past ---------------------------------------------------------------------
+    def past(self, cities: Sequence[str], days: int, *, step_s: float = 3600.0,
+             now_s: float | None = None) -> list[Observation]:
+        """Hourly observations of the last ``days`` (1..92) of every city, in one request.
+
+        Raises the first city's error (unknown name, bad answer) or the request's error:
+        a backfill takes all of it or nothing. ``step_s`` is ignored: the past is hourly.
+        """
+        days = check_past_days(days)
+        names = [str(c).strip() for c in cities]
+        if not names:
+            return []
+        now = datetime.fromtimestamp(time.time() if now_s is None else now_s, tz=UTC)
+        with ThreadPoolExecutor(min(self.max_workers, len(names)),
+                                thread_name_prefix="geocode") as pool:
+            located = list(pool.map(self._locate, names))
+        for place in located:
+            if not isinstance(place, City):
+                raise place
+        places: list[City] = located  # type: ignore[assignment]
+        label = places[0].name if len(places) == 1 else None
+        body = self.http.get_json(f"{self.base_url}/v1/forecast", past_query(places, days),
+                                  service=SERVICE, city=label)
+        items = [body] if len(places) == 1 and isinstance(body, Mapping) else body
+        if not isinstance(items, list) or len(items) != len(places):
+            raise errors.ParseError(f"{SERVICE} answered {len(places)} locations with "
+                                    f"something else")
+        return [obs for place, item in zip(places, items, strict=True)
+                for obs in parse_past_hourly(place, item, now)]

@@ -101,3 +101,10 @@ class OpenWeatherProvider(Provider):
             raise
         except errors.WeatherError as error:
             return error
+
+    def past(self, cities: Sequence[str], days: int, *, step_s: float = 3600.0,
+             now_s: float | None = None) -> list[Observation]:
+        """Always ``NoHistoryError``: OpenWeather sells its history, the free tier has none."""
+        raise errors.NoHistoryError(
+            "OpenWeather's free tier has no past observations (its history API is a paid "
+            "plan); backfill from WEATHER_PROVIDER=open-meteo (no key) instead")
