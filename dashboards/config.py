@@ -41,6 +41,8 @@ class AppConfig:
     interval_s: float = DEFAULT_INTERVAL_S
     db_path: str = ":memory:"
     tiles: str = DEFAULT_TILES
+    #: Days of history kept in the database; None keeps everything.
+    retention_days: float | None = None
 
     @property
     def units(self) -> str:
@@ -60,6 +62,7 @@ class AppConfig:
             interval_s=parse_interval_s(env.get("WEATHER_INTERVAL")),
             db_path=(env.get("WEATHER_DB") or "").strip() or default_db_path(env),
             tiles=parse_tiles(env.get("WEATHER_TILES")),
+            retention_days=parse_retention_days(env.get("WEATHER_RETENTION_DAYS")),
         )
 
 
@@ -90,6 +93,22 @@ def parse_interval_s(value: str | None) -> float:
             f"must be a number of seconds greater than 0, got {value!r}",
         )
     return interval_s
+
+
+def parse_retention_days(value: str | None) -> float | None:
+    """Read ``WEATHER_RETENTION_DAYS``: days of history to keep, a number > 0; unset keeps all."""
+    if value is None or not value.strip():
+        return None
+    try:
+        days = float(value)
+    except ValueError:
+        days = float("nan")
+    if not days > 0 or days == float("inf"):
+        raise ConfigError(
+            "WEATHER_RETENTION_DAYS",
+            f"must be a number of days greater than 0 (unset keeps everything), got {value!r}",
+        )
+    return days
 
 
 def parse_tiles(value: str | None) -> str:

@@ -7,11 +7,14 @@ import logging
 import os
 import sqlite3
 import threading
+import time
 from collections.abc import Sequence
 from pathlib import Path
 
 import pandas as pd
 
+from dashboards.server import sqlite_rows
+from dashboards.server.sqlite_rows import SCHEMA as _SCHEMA
 from weather.models import Observation
 
 log = logging.getLogger(__name__)
@@ -19,18 +22,6 @@ log = logging.getLogger(__name__)
 #: Columns of the history frame; quantities are metric (°C, %, m/s) like ``Observation``.
 COLUMNS = ("seq", "city", "time", "lat", "lon", "temperature", "humidity", "wind_speed",
            "provider")
-
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS observations (
-    city TEXT NOT NULL,
-    time_ms INTEGER NOT NULL,
-    lat REAL, lon REAL,
-    temperature REAL, humidity REAL, wind_speed REAL,
-    provider TEXT,
-    PRIMARY KEY (city, time_ms)
-)
-"""
-
 
 def observations_frame(observations: Sequence[Observation]) -> pd.DataFrame:
     """Turn observations into history rows (without ``seq``), metric as they come."""
@@ -66,12 +57,16 @@ class History:
     The newest ``max_rows`` rows stay in memory for the plots; all rows go to SQLite at
     ``db_path`` (``":memory:"`` keeps nothing on disk). A database that cannot be opened or
     written is logged and reported in ``db_error``; the history then carries on in memory and
-    writes what it missed once the file is usable again.
+    writes what it missed once the file is usable again. ``retention_days`` (None: keep
+    everything) drops older rows at start and then about once a day, on a write.
     """
 
-    def __init__(self, db_path: str = ":memory:", max_rows: int = 50_000) -> None:
+    def __init__(self, db_path: str = ":memory:", max_rows: int = 50_000,
+                 retention_days: float | None = None) -> None:
         self.db_path = db_path
         self.max_rows = max_rows
+        self.retention_days = retention_days
+        self._retained_at_s: float | None = None
         self.db_error: str | None = None
         self._lock = threading.RLock()
         self._frame = empty_frame()
@@ -80,6 +75,7 @@ class History:
         self._unsaved: list[tuple] = []
         self._db: sqlite3.Connection | None = None
         self._open_db()
+        self._retain()
         self._load()
 
     # -- reading ----------------------------------------------------------------------------
@@ -160,6 +156,7 @@ class History:
             # WAL + NORMAL: a committed poll survives a crash of the process.
             db.execute("PRAGMA synchronous=NORMAL")
             db.execute(_SCHEMA)
+            db.execute(sqlite_rows.TIME_INDEX)
             db.commit()
         except sqlite3.Error as exc:
             self._fail("cannot be opened", exc)
@@ -221,6 +218,63 @@ class History:
         if self.db_error is not None:
             log.warning("history database %s is writable again", self.db_path)
             self.db_error = None
+        self._retain_daily()
+
+    # -- long ranges and retention (raw rows from the database) ------------------------------
+    def rows_between(self, start=None, end=None,
+                     cities: Sequence[str] | None = None) -> pd.DataFrame:
+        """Stored raw rows with ``start <= time < end`` of ``cities`` (None: all), oldest first.
+
+        Reads the database, not only the rows in memory; without a database, the memory.
+        """
+        with self._lock:
+            if self._db is not None:
+                try:
+                    return sqlite_rows.rows_between(self._db, start, end, cities)
+                except sqlite3.Error as exc:
+                    self._fail("cannot be read", exc)
+            frame = self._frame.drop(columns="seq")
+        keep = pd.Series(True, index=frame.index)
+        if start is not None:
+            keep &= frame["time"] >= pd.Timestamp(sqlite_rows.to_ms(start), unit="ms", tz="UTC")
+        if end is not None:
+            keep &= frame["time"] < pd.Timestamp(sqlite_rows.to_ms(end), unit="ms", tz="UTC")
+        if cities is not None:
+            keep &= frame["city"].isin(list(cities))
+        return frame[keep].reset_index(drop=True)
+
+    def apply_retention(self, days: float | None = None, now_s: float | None = None) -> int:
+        """Drop rows older than ``days`` (default ``retention_days``); return rows deleted."""
+        days = self.retention_days if days is None else days
+        if days is None:
+            return 0
+        now_s = time.time() if now_s is None else now_s
+        with self._lock:
+            cutoff = pd.Timestamp((now_s - days * 86_400) * 1e9, unit="ns", tz="UTC")
+            old = self._frame["time"] < cutoff
+            if old.any():
+                self._frame = self._frame[~old].reset_index(drop=True)
+                self._keys = set(zip(self._frame["city"], _series_ms(self._frame["time"]),
+                                     strict=True))
+            if self._db is None:
+                return int(old.sum())
+            try:
+                deleted = sqlite_rows.apply_retention(self._db, days, now_s=now_s)
+            except sqlite3.Error as exc:
+                self._fail("cannot be written", exc)
+                return 0
+        if deleted:
+            log.info("history: retention of %g days deleted %d observations", days, deleted)
+        return deleted
+
+    def _retain(self) -> None:
+        if self.retention_days is not None:
+            self._retained_at_s = time.monotonic()
+            self.apply_retention()
+
+    def _retain_daily(self) -> None:
+        if self._retained_at_s is not None and time.monotonic() - self._retained_at_s > 86_400:
+            self._retain()
 
     def _fail(self, what: str, exc: Exception) -> None:
         message = f"history database {self.db_path} {what} ({exc}); keeping history in memory"

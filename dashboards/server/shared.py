@@ -32,7 +32,7 @@ def shared_feed(config: AppConfig) -> WeatherFeed:
     with _lock:
         if _feed is None:
             provider = get_provider(config=config.client)
-            history = History(config.db_path)
+            history = History(config.db_path, retention_days=config.retention_days)
             _feed = WeatherFeed(provider, config.cities, history, interval_s=config.interval_s)
             _feed.start()
             log.info(
