@@ -161,7 +161,8 @@ class DemoProvider(Provider):
             places.append((name, place))
         now = self.clock() if now_s is None else now_s
         step = round(step_s)
-        last = math.ceil(now / step) * step - step  # the newest grid time before now
-        first = now - days * DAY_S
-        times = np.arange(last, first, -step, dtype="int64")[::-1].astype("float64")
+        # Grid times t with now - days <= t < now.
+        last = math.ceil(now / step) * step - step
+        first = math.ceil((now - days * DAY_S) / step) * step
+        times = np.arange(first, last + step, step, dtype="int64").astype("float64")
         return DemoPast(places, times)
