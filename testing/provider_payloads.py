@@ -11,8 +11,10 @@ from collections.abc import Collection, Iterable
 from datetime import UTC, datetime
 from typing import Any
 
+import numpy as np
+
 from weather.cities import City
-from weather.providers.demo import simulate
+from weather.providers.demo import simulate, simulate_many
 
 # Conversions written out here rather than imported from weather.units, so tests comparing
 # the client's conversion with the server's answer compare two independent computations.
@@ -204,15 +206,42 @@ def open_meteo_hourly(place: City, times: Iterable[int], variables: list[str],
     times = list(times)
     columns: dict[str, list[Any]] = {name: [] for name in variables}
     units: dict[str, str] = {"time": "unixtime" if timeformat == "unixtime" else "iso8601"}
-    for t in times:
-        location = open_meteo_location(place, t, variables, temperature_unit=temperature_unit,
-                                       wind_speed_unit=wind_speed_unit)
+    fast = _basic_hourly(place, times, variables, temperature_unit, wind_speed_unit)
+    for i, t in enumerate(times):
+        location = None
         for name in variables:
-            columns[name].append(None if (t, name) in nulls else location["current"][name])
-            units[name] = location["current_units"][name]
+            if name in fast:
+                value = fast[name][i]
+            else:
+                location = location or open_meteo_location(
+                    place, t, variables, temperature_unit=temperature_unit,
+                    wind_speed_unit=wind_speed_unit)
+                value = location["current"][name]
+            columns[name].append(None if (t, name) in nulls else value)
+    probe = open_meteo_location(place, times[0] if times else 0, variables,
+                                temperature_unit=temperature_unit,
+                                wind_speed_unit=wind_speed_unit)
+    units.update({name: probe["current_units"][name] for name in variables})
     stamps: list[Any] = times if timeformat == "unixtime" else [
         datetime.fromtimestamp(t, tz=UTC).strftime("%Y-%m-%dT%H:%M") for t in times]
     return {"hourly_units": units, "hourly": {"time": stamps, **columns}}
+
+
+def _basic_hourly(place: City, times: list[int], variables: list[str], temperature_unit: str,
+                  wind_speed_unit: str) -> dict[str, list[Any]]:
+    """Temperature, humidity and wind of many hours at once, as ``open_meteo_location`` gives
+    them one by one (92 days of 30 cities took seconds that way)."""
+    wanted = {"temperature_2m", "relative_humidity_2m", "wind_speed_10m"} & set(variables)
+    if not wanted or not times:
+        return {}
+    temperature, humidity, wind = (a.tolist() for a in simulate_many(place, np.array(times)))
+    factor = WIND_UNITS[wind_speed_unit][0]
+    fahrenheit = temperature_unit == "fahrenheit"
+    return {
+        "temperature_2m": [round(c_to_f(c) if fahrenheit else c, 1) for c in temperature],
+        "relative_humidity_2m": [round(h) for h in humidity],
+        "wind_speed_10m": [round(w * factor, 1) for w in wind],
+    }
 
 
 def geocoding_result(place: City) -> dict[str, Any]:
