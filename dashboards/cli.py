@@ -104,6 +104,9 @@ def backfill_main(args: list[str]) -> int:
         provider = get_provider(config=config.client, http=HttpClient(read_timeout_s=120))
     except ConfigError as exc:
         return fail(str(exc))
+    if config.db_path == ":memory:":
+        return fail("WEATHER_DB is ':memory:', a history kept by no file: there is nothing "
+                    "to backfill into")
     print(f"backfill: {days} days of {len(cities)} cities from {provider.name} "
           f"into {config.db_path}", file=sys.stderr)
     bar = ProgressBar("backfill")

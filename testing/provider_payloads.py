@@ -261,6 +261,9 @@ def break_field(body: dict[str, Any], endpoint: str, kind: str) -> None:
     """Spoil a 200 body in place: drop (``missing_field``) or mistype (``wrong_type``) a value."""
     if endpoint == "openweather":
         target, key = body.get("main", {}), "temp"
+    elif endpoint == "forecast" and "current" not in body and "hourly" in body:
+        _break_hourly(body["hourly"], kind)
+        return
     elif endpoint == "forecast":
         target, key = body.get("current", body), "temperature_2m"
     else:
@@ -270,3 +273,11 @@ def break_field(body: dict[str, Any], endpoint: str, kind: str) -> None:
         target.pop(key, None)
     else:
         target[key] = "hot" if key != "latitude" else "north"
+
+
+def _break_hourly(hourly: dict[str, Any], kind: str) -> None:
+    """Spoil ``hourly`` arrays: drop the temperature array, or put a string in it."""
+    if kind == "missing_field":
+        hourly.pop("temperature_2m", None)
+    elif hourly.get("temperature_2m"):
+        hourly["temperature_2m"][0] = "hot"

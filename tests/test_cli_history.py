@@ -171,7 +171,10 @@ def test_openweather_backfill_says_the_free_tier_has_no_history(server, tmp_path
 def test_backfill_into_memory_is_refused(tmp_path):
     """Test that WEATHER_DB=:memory: is named as the reason there is nothing to fill."""
     result = run_cli("backfill", "--days", "1", env={"WEATHER_DB": ":memory:"})
-    assert result.returncode == 2 and "WEATHER_DB" in result.stderr
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines() == [
+        "weather-dashboard: WEATHER_DB is ':memory:', a history kept by no file: there is "
+        "nothing to backfill into"]
 
 
 def test_backfill_does_not_block_the_servers_writes(tmp_path):

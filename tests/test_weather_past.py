@@ -230,3 +230,13 @@ def test_city_namedtuple_is_what_the_parser_takes():
     place = City("Tromsø", 69.6492, 18.9553, "NO")
     obs = parse_past_hourly(place, payload([0], [1.0], [50.0], [2.0]), NOW)
     assert (obs[0].city, obs[0].lat, obs[0].lon) == ("Tromsø", 69.6492, 18.9553)
+
+
+@pytest.mark.parametrize(("fault", "said"), [("missing_field", "lacks hourly.temperature_2m"),
+                                            ("wrong_type", "holds 'hot', not a number")])
+def test_one_spoilt_location_fails_the_whole_backfill(server, fault, said):
+    """Test that one city's broken arrays in a batch raise ParseError naming it: all or none."""
+    server.set_fault(fault, city="Fresno")
+    with pytest.raises(errors.ParseError, match=said) as caught:
+        make_provider(server).past(CITIES_7, 2)
+    assert caught.value.city == "Fresno"
