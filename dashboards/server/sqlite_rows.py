@@ -35,7 +35,7 @@ CREATE TABLE IF NOT EXISTS observations (
 )
 """
 # Ranges and retention select by time across cities; the key is by city first.
-TIME_INDEX = "CREATE INDEX IF NOT EXISTS observations_time ON observations (time_ms)"
+TIME_INDEX = "CREATE INDEX IF NOT EXISTS observations_time ON observations (time_ms, city)"
 
 
 def connect(path: str | Path, *, busy_timeout_s: float = 30.0) -> sqlite3.Connection:
