@@ -18,7 +18,12 @@ import pytest
 from dashboards.progress import ProgressBar
 from dashboards.server import sqlite_rows
 from dashboards.server.backfill import backfill
-from dashboards.server.export import export_filename, parquet_available, safe_part
+from dashboards.server.export import (
+    export_bytes,
+    export_filename,
+    parquet_available,
+    safe_part,
+)
 from dashboards.server.history import History, observations_frame
 from testing.provider_server import ProviderServer
 from testing.served import REPO_ROOT, free_port, http_status, wait_until
@@ -397,3 +402,22 @@ def test_rows_frame_of_the_store_is_what_export_reads(filled_db):
     assert sum(len(c) for c in chunks) == 3 * 288 and all(len(c) <= 100 for c in chunks)
     times = [t for c in chunks for t in c["time"]]
     assert times == sorted(times)
+
+
+def test_export_bytes_for_a_download_holds_the_rows(filled_db):
+    """Test the in-memory export a view can offer: CSV rows and, with pyarrow, Parquet."""
+    db = sqlite3.connect(filled_db)
+    rows = sqlite_rows.rows_between(db, cities=["Tokyo"])
+    db.close()
+    data = export_bytes(rows, "csv", "imperial")
+    parsed = list(csv.DictReader(io.StringIO(data.decode("utf-8"))))
+    assert len(parsed) == 288 and "temperature_f" in parsed[0]
+    assert float(parsed[0]["temperature_f"]) == pytest.approx(c_to_f(rows["temperature"][0]))
+    empty = export_bytes(rows.iloc[0:0], "csv")
+    assert empty.decode().splitlines() == [
+        "city,time,lat,lon,temperature_c,humidity_pct,wind_speed_ms,provider"]
+    if parquet_available():
+        import pyarrow.parquet as pq
+
+        table = pq.read_table(io.BytesIO(export_bytes(rows, "parquet"))).to_pandas()
+        assert list(table["temperature_c"]) == list(rows["temperature"])

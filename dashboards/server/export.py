@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import io
 import os
 import re
 import tempfile
@@ -136,6 +137,25 @@ def write_parquet(chunks: Iterable[pd.DataFrame], path: str | Path,
         if writer is not None:
             writer.close()
     return written
+
+
+def export_bytes(rows: pd.DataFrame, fmt: str = "csv", units: Units | str = "metric") -> bytes:
+    """One export of raw ``rows`` in memory, e.g. for a download button's callback."""
+    if fmt == "parquet":
+        if not parquet_available():
+            raise ParquetUnavailable
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
+        sink = io.BytesIO()
+        pq.write_table(pa.Table.from_pandas(export_frame(rows, units), preserve_index=False),
+                       sink)
+        return sink.getvalue()
+    if fmt != "csv":
+        raise ValueError(f"unknown export format {fmt!r}; choose one of: {', '.join(FORMATS)}")
+    text = io.StringIO()
+    write_csv([rows], text, units)
+    return text.getvalue().encode("utf-8")
 
 
 def write_file(chunks: Iterable[pd.DataFrame], path: str | Path, fmt: str = "csv",
