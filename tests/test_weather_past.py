@@ -240,3 +240,12 @@ def test_one_spoilt_location_fails_the_whole_backfill(server, fault, said):
     with pytest.raises(errors.ParseError, match=said) as caught:
         make_provider(server).past(CITIES_7, 2)
     assert caught.value.city == "Fresno"
+
+
+def test_a_cached_provider_passes_the_past_through():
+    """Test that the Refresh tab's cache in front of a provider gives that provider's past."""
+    from weather.cache import CachedProvider
+
+    now_s = datetime(2026, 7, 1, 12, tzinfo=UTC).timestamp()
+    cached = CachedProvider(DemoProvider(clock=lambda: now_s))
+    assert len(cached.past(["Fresno"], 1, step_s=3600)) == 24

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 
+from weather.models import Observation
 from weather.providers.base import CityResult, Provider
 
 
@@ -39,6 +40,11 @@ class CachedProvider(Provider):
                 for city, result in zip(missing, results, strict=True):
                     self._entries[city] = (fetched_at, result)
             return [self._entries[c][1] for c in cities]
+
+    def past(self, cities: Sequence[str], days: int, *, step_s: float = 3600.0,
+             now_s: float | None = None) -> Iterable[Observation]:
+        """The wrapped provider's past, uncached (a backfill is a one-off)."""
+        return self.provider.past(cities, days, step_s=step_s, now_s=now_s)
 
     def _fresh(self, city: str, now: float) -> bool:
         entry = self._entries.get(city)
