@@ -9,6 +9,8 @@ from dashboards.config import AppConfig
 from weather.errors import ConfigError
 
 APP = Path(__file__).with_name("app.py")
+#: Run by `panel serve --setup` in each process as it starts: the feed polls with no viewer.
+ON_START = Path(__file__).parent / "server" / "on_start.py"
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -22,7 +24,7 @@ def main(argv: list[str] | None = None) -> int:
     from panel.command import main as panel_main
 
     # `panel serve` reads its arguments from sys.argv.
-    sys.argv = ["panel", "serve", str(APP), *args]
+    sys.argv = ["panel", "serve", str(APP), "--setup", str(ON_START), *args]
     panel_main()
     return 0
 
