@@ -29,6 +29,27 @@ def opened(apps: list[ServedApp], before: list[int]) -> list[int]:
     return [a.log_text().count(WS_OPENED) - b for a, b in zip(apps, before, strict=True)]
 
 
+def one_viewer(browser, url: str, apps: list[ServedApp]) -> list[int]:
+    """Open ``url`` in a new browser, see it update, reload it; return the websockets each
+    process opened meanwhile."""
+    before = [a.log_text().count(WS_OPENED) for a in apps]
+    context = browser.new_context()
+    context.set_default_timeout(120_000)
+    try:
+        app_page = open_app_page(context, url, timeout_s=60)
+        page = app_page.page
+        app_page.wait_until(lambda: temperature_points(page) > 0, 60, "first points")
+        first = temperature_points(page)
+        app_page.wait_until(lambda: temperature_points(page) > first, 60, "a later poll")
+        # A reload keeps the cookie: the new page goes to the same process.
+        page.reload(wait_until="domcontentloaded")
+        app_page.wait_until(lambda: sum(opened(apps, before)) == 2, 60,
+                            "the reloaded page's websocket")
+    finally:
+        context.close()
+    return opened(apps, before)
+
+
 def test_viewers_behind_nginx_load_and_update_on_both_processes(playwright_browser) -> None:
     """Test that pages through nginx keep their session's process, update, and use both."""
     port = free_port()
@@ -42,23 +63,7 @@ def test_viewers_behind_nginx_load_and_update_on_both_processes(playwright_brows
         landed = [0, 0]
         viewers = 0
         while min(landed) == 0 and viewers < MAX_VIEWERS:
-            before = [a.log_text().count(WS_OPENED) for a in apps]
-            context = playwright_browser.new_context()
-            context.set_default_timeout(120_000)
-            try:
-                app_page = open_app_page(context, f"{proxy.url}/app", timeout_s=60)
-                page = app_page.page
-                app_page.wait_until(lambda: temperature_points(page) > 0, 60, "first points")
-                first = temperature_points(page)
-                app_page.wait_until(lambda: temperature_points(page) > first, 60,  # noqa: B023
-                                    "points of a later poll")
-                # A reload keeps the cookie: the new page goes to the same process.
-                page.reload(wait_until="domcontentloaded")
-                app_page.wait_until(lambda: sum(opened(apps, before)) == 2, 60,  # noqa: B023
-                                    "the reloaded page's websocket")
-            finally:
-                context.close()
-            opened_now = opened(apps, before)
+            opened_now = one_viewer(playwright_browser, f"{proxy.url}/app", apps)
             assert sorted(opened_now) == [0, 2], f"one viewer's pages went to both: {opened_now}"
             landed = [n + (o > 0) for n, o in zip(landed, opened_now, strict=True)]
             viewers += 1
