@@ -14,6 +14,8 @@ from weather.errors import ConfigError, WeatherError
 from weather.providers.base import PAST_DAYS_MAX
 
 APP = Path(__file__).with_name("app.py")
+#: Run by `panel serve --setup` in each process as it starts: the feed polls with no viewer.
+ON_START = Path(__file__).parent / "server" / "on_start.py"
 COMMANDS = ("serve", "backfill", "export")
 PROG = "weather-dashboard"
 USAGE = f"""usage: {PROG} [serve] [PANEL SERVE OPTIONS ...]
@@ -58,7 +60,7 @@ def serve(args: list[str]) -> int:
     from panel.command import main as panel_main
 
     # `panel serve` reads its arguments from sys.argv.
-    sys.argv = ["panel", "serve", str(APP), *args]
+    sys.argv = ["panel", "serve", str(APP), "--setup", str(ON_START), *args]
     panel_main()
     return 0
 

@@ -7,19 +7,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from weather.cities import CALIFORNIA_CITIES
 from weather.config import ClientConfig
 from weather.errors import ConfigError
 
 #: The article's seven California cities.
-DEFAULT_CITIES: tuple[str, ...] = (
-    "San Francisco",
-    "Los Angeles",
-    "Santa Barbara",
-    "Sacramento",
-    "Fresno",
-    "San Diego",
-    "San Luis Obispo",
-)
+DEFAULT_CITIES: tuple[str, ...] = CALIFORNIA_CITIES
 DEFAULT_INTERVAL_S = 30.0
 #: Map tile sources by the names ``WEATHER_TILES`` accepts; ``none`` draws no tiles.
 TILES = ("EsriImagery", "OSM", "CartoLight", "none")

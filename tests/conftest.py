@@ -29,6 +29,17 @@ def _isolated_settings(monkeypatch: pytest.MonkeyPatch) -> None:
             monkeypatch.delenv(name, raising=False)
 
 
+@pytest.fixture(autouse=True)
+def _fresh_process_state() -> Iterator[None]:
+    """End every test with no shared feed and no cached place left for the next one."""
+    yield
+    from dashboards.server import shared
+    from weather.providers.open_meteo_geocoder import clear_geocode_cache
+
+    shared.reset()
+    clear_geocode_cache()
+
+
 @pytest.fixture(scope="session")
 def playwright_browser() -> Iterator[Any]:
     """Headless Chromium for the whole run; a missing Chromium fails, it is part of the suite."""

@@ -58,9 +58,10 @@ def shows_plots(dashboard: Dashboard) -> bool:
 
 
 class _Request:
-    arguments: dict[str, list[bytes]] = {}
-    cookies: dict[str, str] = {}
-    headers: dict[str, str] = {}
+    def __init__(self) -> None:
+        self.arguments: dict[str, list[bytes]] = {}
+        self.cookies: dict[str, str] = {}
+        self.headers: dict[str, str] = {}
 
 
 class _Session:

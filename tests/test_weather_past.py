@@ -9,11 +9,12 @@ import pytest
 
 from testing.provider_server import ProviderServer
 from weather import errors
-from weather.cities import CALIFORNIA_CITIES, CITIES, City, clear_geocode_cache
+from weather.cities import CALIFORNIA_CITIES, CITIES, City
 from weather.http import HttpClient
 from weather.models import Observation
 from weather.providers import DemoProvider, OpenMeteoProvider, OpenWeatherProvider
 from weather.providers.demo import simulate
+from weather.providers.open_meteo_geocoder import clear_geocode_cache
 from weather.providers.open_meteo_past import HOURLY_PAST, parse_past_hourly
 
 FORECAST = "/v1/forecast"

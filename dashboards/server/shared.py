@@ -8,11 +8,14 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Mapping
 
 from dashboards.config import AppConfig
 from dashboards.server.feed import WeatherFeed
 from dashboards.server.history import History
+from dashboards.server.server_log import show_info_logs
 from weather.cache import CachedProvider
+from weather.errors import ConfigError
 from weather.providers import get_provider
 from weather.providers.base import Provider
 
@@ -24,6 +27,21 @@ _refresh_provider: CachedProvider | None = None
 
 #: Seconds a Refresh result is reused for any viewer: upstream data changes every few minutes.
 REFRESH_CACHE_S = 10.0
+
+
+def start_process(environ: Mapping[str, str] | None = None) -> WeatherFeed | None:
+    """Check the settings and start this process's feed, before any viewer arrives.
+
+    A bad setting is logged once here; each page then shows it too. Returns the feed, or
+    None when the settings are bad.
+    """
+    show_info_logs()
+    try:
+        config = AppConfig.from_env(environ)
+    except ConfigError as exc:
+        log.error("weather dashboard cannot start: %s", exc)
+        return None
+    return shared_feed(config)
 
 
 def shared_feed(config: AppConfig) -> WeatherFeed:

@@ -4,10 +4,14 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Iterable, Sequence
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from weather.errors import ConfigError, NoHistoryError, WeatherError
 from weather.models import Observation
+
+if TYPE_CHECKING:
+    from weather.config import ClientConfig
+    from weather.http import HttpClient
 
 #: What a provider returns for one city: the observation, or why there is none.
 CityResult = Observation | WeatherError
@@ -33,6 +37,11 @@ class Provider(ABC):
     """
 
     name: ClassVar[str]
+
+    @classmethod
+    def from_config(cls, config: ClientConfig, http: HttpClient | None = None) -> Provider:
+        """Build this provider from the client's settings (``http``: a shared client)."""
+        raise TypeError(f"{cls.__name__} is not built from settings")
 
     @abstractmethod
     def current(self, cities: Sequence[str]) -> list[CityResult]:

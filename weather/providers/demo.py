@@ -12,6 +12,8 @@ import numpy as np
 
 from weather import errors
 from weather.cities import City, lookup
+from weather.config import ClientConfig
+from weather.http import HttpClient
 from weather.models import Observation
 from weather.providers.base import CityResult, Provider, check_past_days
 
@@ -122,6 +124,10 @@ class DemoProvider(Provider):
 
     def __init__(self, *, clock: Callable[[], float] = time.time) -> None:
         self.clock = clock
+
+    @classmethod
+    def from_config(cls, config: ClientConfig, http: HttpClient | None = None) -> DemoProvider:
+        return cls()
 
     def current(self, cities: Sequence[str]) -> list[CityResult]:
         now = int(self.clock())

@@ -9,12 +9,17 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from weather import errors
-from weather.cities import City, Geocoder
-from weather.config import DEFAULT_GEOCODING_BASE_URL, DEFAULT_OPEN_METEO_BASE_URL
+from weather.cities import City
+from weather.config import (
+    DEFAULT_GEOCODING_BASE_URL,
+    DEFAULT_OPEN_METEO_BASE_URL,
+    ClientConfig,
+)
 from weather.http import HttpClient
 from weather.models import Observation
 from weather.providers._parse import number
 from weather.providers.base import CityResult, Provider, check_past_days
+from weather.providers.open_meteo_geocoder import Geocoder
 from weather.providers.open_meteo_past import parse_past_hourly, past_query
 
 SERVICE = "Open-Meteo"
@@ -86,6 +91,12 @@ class OpenMeteoProvider(Provider):
         self.http = http or HttpClient(pool_size=max(16, max_workers))
         self.geocoder = Geocoder(self.http, geocoding_base_url)
         self.max_workers = max_workers
+
+    @classmethod
+    def from_config(cls, config: ClientConfig,
+                    http: HttpClient | None = None) -> OpenMeteoProvider:
+        return cls(base_url=config.open_meteo_base_url,
+                   geocoding_base_url=config.geocoding_base_url, http=http)
 
     def __repr__(self) -> str:
         return f"OpenMeteoProvider(base_url={self.base_url!r})"

@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from weather import errors
-from weather.config import DEFAULT_OPENWEATHER_BASE_URL
+from weather.config import DEFAULT_OPENWEATHER_BASE_URL, ClientConfig, require_api_key
 from weather.http import HttpClient
 from weather.models import Observation
 from weather.providers._parse import number
@@ -54,14 +54,16 @@ class OpenWeatherProvider(Provider):
 
     def __init__(self, api_key: str, *, base_url: str = DEFAULT_OPENWEATHER_BASE_URL,
                  http: HttpClient | None = None, max_workers: int = MAX_IN_FLIGHT) -> None:
-        if not api_key:
-            raise errors.ConfigError("OPENWEATHER_API_KEY", "the openweather provider needs "
-                                     "an API key")
-        self._api_key = api_key
+        self._api_key = require_api_key(api_key)
         self.base_url = base_url.rstrip("/")
         self.http = http or HttpClient(pool_size=max(16, max_workers))
         self.http.add_secret(api_key)
         self.max_workers = max_workers
+
+    @classmethod
+    def from_config(cls, config: ClientConfig,
+                    http: HttpClient | None = None) -> OpenWeatherProvider:
+        return cls(config.api_key or "", base_url=config.openweather_base_url, http=http)
 
     def __repr__(self) -> str:
         return f"OpenWeatherProvider(base_url={self.base_url!r})"

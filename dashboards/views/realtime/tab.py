@@ -64,7 +64,9 @@ class StreamingTab(pn.viewable.Viewer):
         if self.settings is None:
             self.settings = ViewerSettings()
         feed_cities = list(self.feed.cities)
-        self.param.cities.objects = feed_cities
+        # Named by their escaped text: the chooser (choices.js) puts labels into the page as
+        # markup, and a city name is outside text.
+        self.param.cities.objects = {html.escape(c): c for c in feed_cities}
         with param.parameterized.discard_events(self):
             self.cities = [c for c in self.cities if c in feed_cities] or feed_cities
         self._colors = {c: PALETTE[i % len(PALETTE)] for i, c in enumerate(feed_cities)}
