@@ -122,6 +122,10 @@ def backfill_main(args: list[str]) -> int:
     except (sqlite3.Error, OSError) as exc:
         return fail(f"backfill could not write {config.db_path} ({exc}); rows written so far "
                     f"are whole, and running it again adds the rest", 1)
+    except KeyboardInterrupt:
+        bar.close()
+        return fail("backfill interrupted; the rows written so far are whole batches, and "
+                    "running it again adds the rest", 130)
     finally:
         bar.close()
     print(f"backfill: {result.fetched:,} observations, {result.added:,} new, "

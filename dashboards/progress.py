@@ -44,3 +44,4 @@ class ProgressBar:
         if self.interactive and self._shown is not None:
             self.stream.write("\n")
             self.stream.flush()
+        self._shown = None

@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import csv
 import io
+import math
 import os
 import signal
 import sqlite3
 import subprocess
 import sys
 import threading
+import time
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -216,6 +218,51 @@ def test_backfill_does_not_block_the_servers_writes(tmp_path):
     assert live == polls
     assert stored(db_path) == polls + outcome["result"].added  # type: ignore[union-attr]
     history.close()
+
+
+def test_an_interrupted_backfill_leaves_whole_batches_and_a_rerun_completes_it(tmp_path):
+    """Test that Ctrl-C mid-backfill is one line, exit 130, whole batches, and a second run
+    adds exactly the rest."""
+    db_path = tmp_path / "h.sqlite3"
+    base = {k: v for k, v in os.environ.items()
+            if not k.startswith("WEATHER_") and "proxy" not in k.lower()}
+    # 92 days of 7 cities every 5 minutes: 185,472 rows, 37 batches.
+    env = {**base, "WEATHER_DB": str(db_path), "PYTHONPATH": str(REPO_ROOT),
+           "PYTHONUNBUFFERED": "1", "WEATHER_INTERVAL": "300"}
+    proc = subprocess.Popen([sys.executable, "-m", "dashboards.cli", "backfill", "--days", "92"],
+                            env=env, cwd=REPO_ROOT, stdin=subprocess.DEVNULL,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    lines = []
+    try:
+        assert proc.stderr is not None
+        for line in proc.stderr:  # wait for the first written batch
+            lines.append(line)
+            if "backfill [" in line and " 0/" not in line:
+                break
+        proc.send_signal(signal.SIGINT)
+        _, rest = proc.communicate(timeout=120)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait(20)
+    assert proc.returncode == 130, "".join(lines) + rest
+    assert rest.strip().splitlines()[-1] == (
+        "weather-dashboard: backfill interrupted; the rows written so far are whole batches, "
+        "and running it again adds the rest")
+    assert "Traceback" not in rest
+    written = stored(db_path)
+    assert written > 0 and written % sqlite_rows.BATCH_ROWS == 0
+    # Run again: it skips what is there and leaves every row of its window stored.
+    now_s = time.time()
+    rerun = backfill(DemoProvider(), list(CALIFORNIA_CITIES), 92, db_path, step_s=300,
+                     now_s=now_s)
+    assert rerun.added < rerun.fetched == 7 * 92 * 288
+    assert 0 < rerun.fetched - rerun.added <= written
+    first_ms = math.ceil((now_s - 92 * 86_400) / 300) * 300 * 1000
+    with sqlite3.connect(db_path) as db:
+        in_window = db.execute("SELECT COUNT(*) FROM observations WHERE time_ms >= ?",
+                               (first_ms,)).fetchone()[0]
+    assert in_window == rerun.fetched
 
 
 def test_backfill_calls_progress_up_to_the_total(tmp_path):
