@@ -16,7 +16,6 @@ from weather.providers.base import PAST_DAYS_MAX
 APP = Path(__file__).with_name("app.py")
 #: Run by `panel serve --setup` in each process as it starts: the feed polls with no viewer.
 ON_START = Path(__file__).parent / "server" / "on_start.py"
-COMMANDS = ("serve", "backfill", "export")
 PROG = "weather-dashboard"
 USAGE = f"""usage: {PROG} [serve] [PANEL SERVE OPTIONS ...]
        {PROG} backfill --days N [--cities "A;B"]
