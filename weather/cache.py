@@ -6,7 +6,7 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 
-from weather.providers.base import CityResult, Provider
+from weather.providers.base import DEFAULT_FORECAST_HOURS, CityResult, ForecastResult, Provider
 
 
 class CachedProvider(Provider):
@@ -39,6 +39,11 @@ class CachedProvider(Provider):
                 for city, result in zip(missing, results, strict=True):
                     self._entries[city] = (fetched_at, result)
             return [self._entries[c][1] for c in cities]
+
+    def forecast(self, cities: Sequence[str],
+                 hours: int = DEFAULT_FORECAST_HOURS) -> list[ForecastResult]:
+        """Not cached: forecasts are polled once an hour, not asked by every viewer."""
+        return self.provider.forecast(cities, hours)
 
     def _fresh(self, city: str, now: float) -> bool:
         entry = self._entries.get(city)

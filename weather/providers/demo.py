@@ -12,9 +12,16 @@ from weather import errors
 from weather.cities import City, lookup
 from weather.config import ClientConfig
 from weather.http import HttpClient
-from weather.models import Observation
-from weather.providers.base import CityResult, Provider
+from weather.models import Forecast, ForecastPoint, Observation
+from weather.providers.base import (
+    DEFAULT_FORECAST_HOURS,
+    CityResult,
+    ForecastResult,
+    Provider,
+    check_hours,
+)
 
+HOUR_S = 3_600
 DAY_S = 86_400.0
 YEAR_S = 365.2422 * DAY_S
 #: Periods (s) of the sines summed into each city's noise: minutes to hours, so values move
@@ -89,3 +96,29 @@ class DemoProvider(Provider):
                            time=datetime.fromtimestamp(now, tz=UTC), temperature_c=temperature_c,
                            humidity_pct=humidity, wind_speed_ms=wind_ms, provider=self.name,
                            raw=raw)
+
+    def forecast(self, cities: Sequence[str],
+                 hours: int = DEFAULT_FORECAST_HOURS) -> list[ForecastResult]:
+        """The simulation run on: now (the current observation), then every full hour.
+
+        It is the same smooth function as ``current``, so the forecast starts exactly at the
+        present value and the present later walks along what was forecast.
+        """
+        hours = check_hours(hours)
+        now = int(self.clock())
+        first_hour = now - now % HOUR_S + HOUR_S
+        times = [now, *range(first_hour, now + hours * HOUR_S + 1, HOUR_S)]
+        results: list[ForecastResult] = []
+        for name in (str(c).strip() for c in cities):
+            place = lookup(name) if name else None
+            if place is None:
+                results.append(errors.NotFoundError(
+                    f"the demo provider only knows the built-in cities, not {name!r}",
+                    city=name))
+                continue
+            points = tuple(ForecastPoint(datetime.fromtimestamp(t, tz=UTC), *simulate(place, t))
+                           for t in times)
+            results.append(Forecast(city=name, lat=place.lat, lon=place.lon, points=points,
+                                    provider=self.name,
+                                    raw={"source": "demo", "name": place.name, "time": now}))
+        return results
