@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 from datetime import UTC, datetime
+from functools import lru_cache
 from typing import Any
 
 from weather.cities import City
@@ -144,9 +145,14 @@ def _snap(value: float, bound: float) -> float:
     return round(max(-bound, min(bound, snapped)), 6)
 
 
+@lru_cache(maxsize=65_536)
 def _open_meteo_values(place: City, t: int, temperature_unit: str,
                        wind_speed_unit: str) -> dict[str, Any]:
-    """Every Open-Meteo variable we serve at ``place`` at time ``t``, in the units asked."""
+    """Every Open-Meteo variable we serve at ``place`` at time ``t``, in the units asked.
+
+    Cached (callers copy, never change it): like the real service, whose forecasts are
+    computed once per model run, answering many hours for many places should cost little.
+    """
     c = conditions(place, t)
     wind_factor = WIND_UNITS[wind_speed_unit][0]
 

@@ -7,6 +7,7 @@ import math
 import time
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
+from functools import lru_cache
 
 from weather import errors
 from weather.cities import City, lookup
@@ -29,13 +30,15 @@ YEAR_S = 365.2422 * DAY_S
 NOISE_PERIODS_S = (7_919.0, 3_301.0, 1_733.0, 787.0, 409.0)
 
 
-def _phases(name: str, salt: str) -> list[float]:
+@lru_cache(maxsize=1024)
+def _phases(name: str, salt: str) -> tuple[float, ...]:
     """Phases in [0, 2π) that depend only on the city and ``salt`` (stable across runs)."""
+    # Cached: a forecast simulates every hour of every city, each asking these five times.
     digest = hashlib.sha256(f"{salt}:{name}".encode()).digest()
-    return [digest[i] / 256 * 2 * math.pi for i in range(len(NOISE_PERIODS_S))]
+    return tuple(digest[i] / 256 * 2 * math.pi for i in range(len(NOISE_PERIODS_S)))
 
 
-def _noise(t: float, phases: list[float]) -> float:
+def _noise(t: float, phases: tuple[float, ...]) -> float:
     """A smooth wiggle in about [-1, 1]: slower components weigh more."""
     total = sum(math.sin(2 * math.pi * t / p + ph) / (k + 1)
                 for k, (p, ph) in enumerate(zip(NOISE_PERIODS_S, phases, strict=True)))
