@@ -71,8 +71,13 @@ def _unit(name: str, salt: str) -> float:
     return int.from_bytes(digest[:4], "big") / 2**32
 
 
+@lru_cache(maxsize=4_096)
 def conditions(place: City, obs_t: int) -> dict[str, float]:
-    """Metric weather at ``place`` at unix time ``obs_t``, with the extra fields we serve."""
+    """Metric weather at ``place`` at unix time ``obs_t``, with the extra fields we serve.
+
+    Cached (callers read it, never change it): a forecast answer asks for many steps, and
+    asks for the same ones again at the next poll.
+    """
     temperature_c, humidity, wind_ms = simulate(place, obs_t)
     wobble = _unit(place.name, f"t{obs_t}")
     clouds = round(100 * _unit(place.name, f"c{obs_t // 600}"))
@@ -145,7 +150,7 @@ def _snap(value: float, bound: float) -> float:
     return round(max(-bound, min(bound, snapped)), 6)
 
 
-@lru_cache(maxsize=65_536)
+@lru_cache(maxsize=4_096)
 def _open_meteo_values(place: City, t: int, temperature_unit: str,
                        wind_speed_unit: str) -> dict[str, Any]:
     """Every Open-Meteo variable we serve at ``place`` at time ``t``, in the units asked.
