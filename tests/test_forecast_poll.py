@@ -142,9 +142,9 @@ def test_a_failing_city_keeps_its_last_forecast_and_has_its_own_status_line(capl
     assert "B recovered" in caplog.records[-1].getMessage()
 
 
-def test_a_failed_poll_is_a_forecast_line_and_the_current_weather_feed_is_untouched():
+def test_a_failed_poll_is_a_forecast_line_and_the_current_weather_feed_is_untouched(caplog):
     """Test that an unreachable forecast shows as its own line; the feed on the same provider
-    polls and reports nothing wrong."""
+    polls and reports nothing wrong; the next good poll clears the line."""
     clock = Clock()
     poll, provider = make_poll(clock, interval_s=3600, retry_s=300)
     poll.poll_now()
@@ -158,6 +158,11 @@ def test_a_failed_poll_is_a_forecast_line_and_the_current_weather_feed_is_untouc
     feed = WeatherFeed(provider, ["A", "B"], History(":memory:"), clock=clock, interval_s=30)
     assert len(feed.poll_now()) == 2
     assert feed.status().problems() == []
+    provider.fail_with = None
+    with caplog.at_level(logging.WARNING, logger="dashboards.server.forecast"):
+        poll.poll_now()
+    assert poll.status().problems() == [] and poll.next_poll_at == START + 3600
+    assert "answers again" in caplog.records[-1].getMessage()
 
 
 def test_a_rate_limit_waits_as_long_as_the_provider_asks():
@@ -200,6 +205,20 @@ def test_a_restart_shows_the_stored_forecast_at_once_and_waits_for_it_to_age(tmp
     with sqlite3.connect(db) as con:
         tables = {r[0] for r in con.execute("SELECT name FROM sqlite_master WHERE type='table'")}
     assert {"observations", "forecasts"} <= tables
+
+
+def test_a_restart_with_a_city_added_polls_at_once(tmp_path):
+    """Test that a stored forecast lacking one of the cities does not wait an interval."""
+    db = str(tmp_path / "history.sqlite3")
+    clock = Clock()
+    first, _ = make_poll(clock, store=ForecastStore(db), cities=("A",), hours=2)
+    first.poll_now()
+    first.store.close()
+    clock.now += 60
+    again, _ = make_poll(clock, store=ForecastStore(db), cities=("A", "B"), hours=2)
+    assert set(again.frame()["city"]) == {"A"}
+    assert again.next_poll_at == clock.now
+    again.store.close()
 
 
 def test_the_store_replaces_only_cities_that_came_and_only_for_their_provider(tmp_path):

@@ -83,7 +83,11 @@ class ForecastPoll(param.Parameterized):
         stored = store.latest(provider.name)
         self._frame = self._in_order(stored[stored["city"].isin(self.cities)])
         self._fetched_at = _newest(self._frame)
-        self._next_at = self._fetched_at + self.interval_s if self._fetched_at else clock()
+        # A stored forecast is polled again when it is an interval old, or at once when a
+        # city has none (one just added to the list).
+        complete = set(self.cities) <= set(self._frame["city"])
+        self._next_at = (self._fetched_at + self.interval_s
+                         if self._fetched_at and complete else clock())
         self._error: str | None = None
         self._failing: dict[str, WeatherError] = {}
 
@@ -164,12 +168,16 @@ class ForecastPoll(param.Parameterized):
                   if isinstance(r, WeatherError)}
         ok = fetched[fetched["status"] == "ok"]
         with self._lock:
+            # One update, so a reader never sees the new forecast with the old schedule.
             kept = self._frame[~self._frame["city"].isin(ok["city"])]
             self._frame = self._in_order(pd.concat([kept, ok], ignore_index=True))
             if not ok.empty:
                 self._fetched_at = now
             previous, self._failing = self._failing, failed
-        self._set_error(None, now + self.interval_s)
+            was, self._error = self._error, None
+            self._next_at = now + self.interval_s
+        if was:
+            log.warning("forecast: provider answers again (was: %s)", was)
         for city, error in failed.items():
             if city not in previous or previous[city].status != error.status:
                 log.warning("forecast: %s: %s", city, error)
