@@ -14,6 +14,8 @@ from weather.errors import ConfigError
 #: The article's seven California cities.
 DEFAULT_CITIES: tuple[str, ...] = CALIFORNIA_CITIES
 DEFAULT_INTERVAL_S = 30.0
+#: Forecasts change hourly at most.
+DEFAULT_FORECAST_INTERVAL_S = 3600.0
 #: Map tile sources by the names ``WEATHER_TILES`` accepts; ``none`` draws no tiles.
 TILES = ("EsriImagery", "OSM", "CartoLight", "none")
 DEFAULT_TILES = "EsriImagery"
@@ -32,6 +34,7 @@ class AppConfig:
     client: ClientConfig
     cities: tuple[str, ...] = DEFAULT_CITIES
     interval_s: float = DEFAULT_INTERVAL_S
+    forecast_interval_s: float = DEFAULT_FORECAST_INTERVAL_S
     db_path: str = ":memory:"
     tiles: str = DEFAULT_TILES
     #: Days of history kept in the database; None keeps everything.
@@ -53,6 +56,9 @@ class AppConfig:
             client=ClientConfig.from_env(env),
             cities=parse_cities(env.get("WEATHER_CITIES")),
             interval_s=parse_interval_s(env.get("WEATHER_INTERVAL")),
+            forecast_interval_s=parse_seconds(env.get("WEATHER_FORECAST_INTERVAL"),
+                                              "WEATHER_FORECAST_INTERVAL",
+                                              DEFAULT_FORECAST_INTERVAL_S),
             db_path=(env.get("WEATHER_DB") or "").strip() or default_db_path(env),
             tiles=parse_tiles(env.get("WEATHER_TILES")),
             retention_days=parse_retention_days(env.get("WEATHER_RETENTION_DAYS")),
@@ -74,18 +80,23 @@ def parse_cities(value: str | None) -> tuple[str, ...]:
 
 def parse_interval_s(value: str | None) -> float:
     """Read ``WEATHER_INTERVAL``: seconds between polls, a number greater than zero."""
+    return parse_seconds(value, "WEATHER_INTERVAL", DEFAULT_INTERVAL_S)
+
+
+def parse_seconds(value: str | None, setting: str, default: float) -> float:
+    """Read a number of seconds greater than zero from ``setting``; blank gives ``default``."""
     if value is None or not value.strip():
-        return DEFAULT_INTERVAL_S
+        return default
     try:
-        interval_s = float(value)
+        seconds = float(value)
     except ValueError:
-        interval_s = float("nan")
-    if not interval_s > 0 or interval_s == float("inf"):
+        seconds = float("nan")
+    if not seconds > 0 or seconds == float("inf"):
         raise ConfigError(
-            "WEATHER_INTERVAL",
+            setting,
             f"must be a number of seconds greater than 0, got {value!r}",
         )
-    return interval_s
+    return seconds
 
 
 def parse_retention_days(value: str | None) -> float | None:

@@ -233,8 +233,9 @@ def test_city_namedtuple_is_what_the_parser_takes():
     assert (obs[0].city, obs[0].lat, obs[0].lon) == ("Tromsø", 69.6492, 18.9553)
 
 
-@pytest.mark.parametrize(("fault", "said"), [("missing_field", "lacks hourly.temperature_2m"),
-                                            ("wrong_type", "holds 'hot', not a number")])
+@pytest.mark.parametrize(("fault", "said"), [
+    ("missing_field", "lacks hourly.temperature_2m"),
+    ("wrong_type", "has a str in hourly.temperature_2m where a number should be")])
 def test_one_spoilt_location_fails_the_whole_backfill(server, fault, said):
     """Test that one city's broken arrays in a batch raise ParseError naming it: all or none."""
     server.set_fault(fault, city="Fresno")

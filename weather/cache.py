@@ -7,7 +7,7 @@ import time
 from collections.abc import Callable, Iterable, Sequence
 
 from weather.models import Observation
-from weather.providers.base import CityResult, Provider
+from weather.providers.base import DEFAULT_FORECAST_HOURS, CityResult, ForecastResult, Provider
 
 
 class CachedProvider(Provider):
@@ -40,6 +40,11 @@ class CachedProvider(Provider):
                 for city, result in zip(missing, results, strict=True):
                     self._entries[city] = (fetched_at, result)
             return [self._entries[c][1] for c in cities]
+
+    def forecast(self, cities: Sequence[str],
+                 hours: int = DEFAULT_FORECAST_HOURS) -> list[ForecastResult]:
+        """Not cached: forecasts are polled once an hour, not asked by every viewer."""
+        return self.provider.forecast(cities, hours)
 
     def past(self, cities: Sequence[str], days: int, *, step_s: float = 3600.0,
              now_s: float | None = None) -> Iterable[Observation]:

@@ -8,6 +8,7 @@
     ├── AuthError                the provider rejected the API key            "key rejected"
     ├── RateLimitError           too many requests; ``.retry_after_s``         "rate limited"
     ├── NotFoundError            the city is unknown                           "not found"
+    ├── NoForecastError          the provider has no forecast for the city     "no forecast"
     ├── BadRequestError          the provider refused the query; ``.reason``   "bad request"
     ├── ServerError              5xx after the retries ran out                 "server error"
     ├── ParseError               the answer was not the JSON we expect         "bad answer"
@@ -79,6 +80,12 @@ class NotFoundError(WeatherError):
     """The provider or the geocoder does not know the city."""
 
     status = "not found"
+
+
+class NoForecastError(WeatherError):
+    """The provider offers no forecast for the city."""
+
+    status = "no forecast"
 
 
 class BadRequestError(WeatherError):

@@ -1,4 +1,4 @@
-"""What every session of one server process shares on purpose: the provider and the feed.
+"""What every session of one server process shares on purpose: the provider, feed, forecast.
 
 Only data holders live here (no panes, no Bokeh models, no session callbacks), so sessions
 can come and go without anything of theirs being kept alive by another.
@@ -12,6 +12,7 @@ from collections.abc import Mapping
 
 from dashboards.config import AppConfig
 from dashboards.server.feed import WeatherFeed
+from dashboards.server.forecast import ForecastPoll, start_forecast
 from dashboards.server.history import History
 from dashboards.server.server_log import show_info_logs
 from weather.cache import CachedProvider
@@ -23,6 +24,7 @@ log = logging.getLogger(__name__)
 
 _lock = threading.Lock()
 _feed: WeatherFeed | None = None
+_forecast: ForecastPoll | None = None
 _refresh_provider: CachedProvider | None = None
 
 #: Seconds a Refresh result is reused for any viewer: upstream data changes every few minutes.
@@ -45,8 +47,8 @@ def start_process(environ: Mapping[str, str] | None = None) -> WeatherFeed | Non
 
 
 def shared_feed(config: AppConfig) -> WeatherFeed:
-    """Return this process's feed, creating and starting it on first use."""
-    global _feed
+    """Return this process's feed, creating and starting it (and the forecast) on first use."""
+    global _feed, _forecast
     with _lock:
         if _feed is None:
             provider = get_provider(config=config.client)
@@ -57,7 +59,16 @@ def shared_feed(config: AppConfig) -> WeatherFeed:
                 "feed: polling %s for %d cities every %gs; history in %s",
                 provider.name, len(config.cities), config.interval_s, config.db_path,
             )
+            _forecast = start_forecast(provider, config.cities, config.db_path,
+                                       config.forecast_interval_s)
         return _feed
+
+
+def shared_forecast(config: AppConfig) -> ForecastPoll:
+    """Return this process's forecast poll, started with the feed."""
+    shared_feed(config)
+    assert _forecast is not None
+    return _forecast
 
 
 def shared_refresh_provider(config: AppConfig) -> Provider:
@@ -71,11 +82,14 @@ def shared_refresh_provider(config: AppConfig) -> Provider:
 
 
 def reset() -> None:
-    """Stop and forget the shared feed (tests, notebooks that change settings)."""
-    global _feed, _refresh_provider
+    """Stop and forget the shared feed and forecast (tests, notebooks that change settings)."""
+    global _feed, _forecast, _refresh_provider
     with _lock:
         if _feed is not None:
             _feed.stop()
             _feed.history.close()
-        _feed = None
+        if _forecast is not None:
+            _forecast.stop()
+            _forecast.store.close()
+        _feed = _forecast = None
         _refresh_provider = None

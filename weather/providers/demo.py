@@ -7,6 +7,7 @@ import math
 import time
 from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, datetime
+from functools import lru_cache
 
 import numpy as np
 
@@ -14,9 +15,17 @@ from weather import errors
 from weather.cities import City, lookup
 from weather.config import ClientConfig
 from weather.http import HttpClient
-from weather.models import Observation
-from weather.providers.base import CityResult, Provider, check_past_days
+from weather.models import Forecast, ForecastPoint, Observation
+from weather.providers.base import (
+    DEFAULT_FORECAST_HOURS,
+    CityResult,
+    ForecastResult,
+    Provider,
+    check_hours,
+    check_past_days,
+)
 
+HOUR_S = 3_600
 DAY_S = 86_400.0
 YEAR_S = 365.2422 * DAY_S
 #: Periods (s) of the sines summed into each city's noise: minutes to hours, so values move
@@ -24,13 +33,15 @@ YEAR_S = 365.2422 * DAY_S
 NOISE_PERIODS_S = (7_919.0, 3_301.0, 1_733.0, 787.0, 409.0)
 
 
-def _phases(name: str, salt: str) -> list[float]:
+@lru_cache(maxsize=1024)
+def _phases(name: str, salt: str) -> tuple[float, ...]:
     """Phases in [0, 2π) that depend only on the city and ``salt`` (stable across runs)."""
+    # Cached: a forecast simulates every hour of every city, each asking these five times.
     digest = hashlib.sha256(f"{salt}:{name}".encode()).digest()
-    return [digest[i] / 256 * 2 * math.pi for i in range(len(NOISE_PERIODS_S))]
+    return tuple(digest[i] / 256 * 2 * math.pi for i in range(len(NOISE_PERIODS_S)))
 
 
-def _noise(t: float, phases: list[float]) -> float:
+def _noise(t: float, phases: tuple[float, ...]) -> float:
     """A smooth wiggle in about [-1, 1]: slower components weigh more."""
     total = sum(math.sin(2 * math.pi * t / p + ph) / (k + 1)
                 for k, (p, ph) in enumerate(zip(NOISE_PERIODS_S, phases, strict=True)))
@@ -146,6 +157,32 @@ class DemoProvider(Provider):
                            time=datetime.fromtimestamp(now, tz=UTC), temperature_c=temperature_c,
                            humidity_pct=humidity, wind_speed_ms=wind_ms, provider=self.name,
                            raw=raw)
+
+    def forecast(self, cities: Sequence[str],
+                 hours: int = DEFAULT_FORECAST_HOURS) -> list[ForecastResult]:
+        """The simulation run on: now (the current observation), then every full hour.
+
+        It is the same smooth function as ``current``, so the forecast starts exactly at the
+        present value and the present later walks along what was forecast.
+        """
+        hours = check_hours(hours)
+        now = int(self.clock())
+        first_hour = now - now % HOUR_S + HOUR_S
+        times = [now, *range(first_hour, now + hours * HOUR_S + 1, HOUR_S)]
+        results: list[ForecastResult] = []
+        for name in (str(c).strip() for c in cities):
+            place = lookup(name) if name else None
+            if place is None:
+                results.append(errors.NotFoundError(
+                    f"the demo provider only knows the built-in cities, not {name!r}",
+                    city=name))
+                continue
+            points = tuple(ForecastPoint(datetime.fromtimestamp(t, tz=UTC), *simulate(place, t))
+                           for t in times)
+            results.append(Forecast(city=name, lat=place.lat, lon=place.lon, points=points,
+                                    provider=self.name,
+                                    raw={"source": "demo", "name": place.name, "time": now}))
+        return results
 
     def past(self, cities: Sequence[str], days: int, *, step_s: float = 30.0,
              now_s: float | None = None) -> DemoPast:
