@@ -32,12 +32,12 @@ def shared_feed(config: AppConfig) -> WeatherFeed:
     with _lock:
         if _feed is None:
             provider = get_provider(config=config.client)
-            history = History(config.db_path)
+            history = History(config.db_path, provider=provider.name)
             _feed = WeatherFeed(provider, config.cities, history, interval_s=config.interval_s)
             _feed.start()
             log.info(
                 "feed: polling %s for %d cities every %gs; history in %s",
-                provider.name, len(config.cities), config.interval_s, config.db_path,
+                provider.name, len(config.cities), config.interval_s, history.db_path,
             )
         return _feed
 
