@@ -70,7 +70,7 @@ def test_poll_stores_new_rows_once():
     assert len(feed.history) == 4
 
 
-def test_start_polls_on_streamz_thread_not_the_callers():
+def test_start_polls_on_the_feeds_thread_not_the_callers():
     """Test that starting the feed calls no provider on the caller's thread, then polls."""
     clock = Clock()
     feed, provider = make_feed(clock, interval_s=0.05)
