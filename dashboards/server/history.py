@@ -228,7 +228,7 @@ class History:
         if self.db_error is None:
             log.warning(message)
         if what.startswith("unreachable"):
-            self.db_error = f"history database unreachable ({what.removeprefix('unreachable ')})"
+            self.db_error = f"history database {what}"
         else:
             self.db_error = f"history not saved: database {what}"
 

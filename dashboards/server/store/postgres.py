@@ -110,7 +110,7 @@ class _Connection:
             return self.conn
         self.conn = None
         if time.monotonic() < self._retry_at:
-            raise StoreUnavailable(self.error or "unreachable")
+            raise StoreUnavailable(f"unreachable ({self.error})")
         try:
             params = {k: v for k, v in CONNECT_DEFAULTS.items()
                       if k not in conninfo_to_dict(self.location)}
@@ -227,6 +227,7 @@ class PostgresStore(Store):
                     self._schema_ready = True
                 return work(conn)
             except psycopg.OperationalError as exc:
+                self._schema_ready = False  # a new server (restored, recreated) may lack it
                 self._main.fail(exc)
             except psycopg.Error as exc:
                 raise StoreUnavailable(
