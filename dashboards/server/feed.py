@@ -162,13 +162,15 @@ class WeatherFeed(param.Parameterized):
         if self._shared:
             self._elect()
             self.catch_up()
-            if not self._leading:
-                return check_s
-        now = time.monotonic()
-        if now >= self._due:
-            self.poll_now()
-            self._due = max(self._due + self.interval_s, now)
-        self.history.flush()  # what the store missed while it could not be used
+        if self._leading:
+            now = time.monotonic()
+            if now >= self._due:
+                self.poll_now()
+                self._due = max(self._due + self.interval_s, now)
+        # What the store missed while it could not be used (also after losing the lock).
+        self.history.flush()
+        if not self._leading:
+            return check_s
         return min(self._due - time.monotonic(), check_s)
 
     def _elect(self) -> None:
