@@ -148,7 +148,11 @@ class CountingProvider(Provider):
     fail_with: Exception | None = None
     lock = threading.Lock()
 
+    def __init__(self) -> None:
+        self.mine = 0  # calls made through this instance (one per feed)
+
     def current(self, cities: Sequence[str]) -> list[CityResult]:
+        self.mine += 1
         with CountingProvider.lock:
             CountingProvider.calls += 1
             CountingProvider.call_times.append(time.time())
@@ -231,3 +235,41 @@ def test_rate_limit_hold_is_honoured_after_a_takeover(postgres_url, counting):
     # Meaningful only if the takeover came before the hold ended (as it does by far here).
     assert took_over_at < hold_until
     assert counting.call_times[1] >= hold_until - 0.5  # clocks of the record and the hold
+
+
+def test_database_outage_is_shown_and_only_the_last_poller_polls(own_cluster, counting):
+    """Test that with PostgreSQL down every process says so, the last poller polls on into
+    memory, no other process starts polling, and every row is shared once it is back."""
+    url = own_cluster.create_database("down")
+    first, second = _feed(url), _feed(url)
+    first.start()
+    wait_until(lambda: first.leading and counting.calls >= 1, timeout_s=30, message="poller")
+    second.start()
+    try:
+        wait_until(lambda: len(second.history) >= 1, timeout_s=30, message="rows followed")
+        own_cluster.crash()
+        for feed in (first, second):
+            wait_until(lambda feed=feed: "history database unreachable" in feed.status().summary(),
+                       timeout_s=60, message="the outage in the status")
+        follower_calls = second.provider.mine
+        calls = counting.calls
+        wait_until(lambda: counting.calls >= calls + 3, timeout_s=60, message="polls go on")
+        assert first.leading and second.provider.mine == follower_calls
+        own_cluster.start()
+        # Every poll made (one new observation of A each) reaches the database and both
+        # histories once, whichever process polls after the restart.
+        wait_until(lambda: _count(url) >= counting.calls - 1, timeout_s=90,
+                   message="the polls of the outage written")
+        polled = counting.calls
+        wait_until(lambda: len(second.history) >= polled and len(first.history) >= polled,
+                   timeout_s=90, message="both histories complete")
+        wait_until(lambda: first.history.db_error is None and second.history.db_error is None,
+                   timeout_s=60, message="the outage over")
+    finally:
+        first.stop()
+        second.stop()
+    for feed in (first, second):
+        frame_ = feed.history.frame()
+        assert not frame_.duplicated(["city", "time"]).any()
+    assert _count(url) == len(set(first.history.frame()["time"]) | set(
+        second.history.frame()["time"]))
