@@ -82,6 +82,21 @@ def test_password_role_works_and_a_wrong_password_is_one_clear_line(role_url, ca
     assert SECRET not in caplog.text
 
 
+def test_a_wrong_password_gives_the_error_page_and_one_log_line(role_url, caplog):
+    """Test that the served page turns a database setting error into its one-line error."""
+    from dashboards.page.shell import page_for
+    from dashboards.server import shared
+
+    wrong = role_url.replace(SECRET, "not-" + SECRET)
+    try:
+        page_for(AppConfig.from_env({"WEATHER_DB": wrong}))
+    finally:
+        shared.reset()
+    lines = [r.getMessage() for r in caplog.records if "cannot start" in r.getMessage()]
+    assert len(lines) == 1 and "WEATHER_DB: cannot use the PostgreSQL database" in lines[0]
+    assert SECRET not in caplog.text
+
+
 def test_missing_database_and_unknown_host_are_setting_errors(postgres_cluster):
     """Test that a database or host that does not exist is a WEATHER_DB error, not an outage."""
     with pytest.raises(ConfigError, match=r"WEATHER_DB: .*does not exist"):
