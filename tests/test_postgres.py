@@ -288,3 +288,45 @@ def test_database_outage_is_shown_and_only_the_last_poller_polls(own_cluster, co
         assert not frame_.duplicated(["city", "time"]).any()
     assert _count(url) == len(set(first.history.frame()["time"]) | set(
         second.history.frame()["time"]))
+
+
+def test_a_hung_poller_is_replaced(postgres_url, counting, caplog):
+    """Test that a lock holder which stops sharing its status (a hung process: connection
+    open, nothing done) has its session ended by a follower, which then polls."""
+    import psycopg
+
+    from dashboards.server.store.postgres import leader_lock_key
+
+    hung = psycopg.connect(postgres_url, autocommit=True)
+    assert hung.execute("SELECT pg_try_advisory_lock(%s)",
+                        (leader_lock_key("counting"),)).fetchone()[0]
+    hung.execute("CREATE TABLE IF NOT EXISTS feed_status (provider text PRIMARY KEY, "
+                 "status jsonb NOT NULL, updated_at timestamptz NOT NULL DEFAULT now())")
+    hung.execute("INSERT INTO feed_status VALUES ('counting', '{}', now() - interval '1 hour')")
+    feed = WeatherFeed(CountingProvider(), ["A"], History(postgres_url, provider="counting"),
+                       interval_s=0.5, stalled_after_s=60)
+    feed.start()
+    try:
+        wait_until(lambda: feed.leading and counting.calls >= 1, timeout_s=60,
+                   message="the follower polling")
+        assert "shared no status for 60 s" in caplog.text
+    finally:
+        feed.stop()
+        hung.close()
+
+
+def test_a_live_poller_is_not_replaced(postgres_url, counting):
+    """Test that a poller sharing its status keeps its lock against an impatient follower."""
+    first = _feed(postgres_url)
+    first.start()
+    wait_until(lambda: first.leading and counting.calls >= 1, timeout_s=30, message="poller")
+    second = WeatherFeed(CountingProvider(), ["A"], History(postgres_url, provider="counting"),
+                         interval_s=0.5, stalled_after_s=5)
+    second.start()
+    try:
+        calls = counting.calls
+        wait_until(lambda: counting.calls >= calls + 20, timeout_s=120, message="20 polls")
+        assert first.leading and not second.leading and second.provider.mine == 0
+    finally:
+        first.stop()
+        second.stop()

@@ -58,6 +58,11 @@ class WeatherFeed(param.Parameterized):
         takes a while to activate, so keep trying, slowly.""")
     stale_after_intervals = param.Integer(3, bounds=(1, None), doc="""
         A city whose last success is older than this many intervals is reported stale.""")
+    stalled_after_s = param.Number(300.0, bounds=(0, None), inclusive_bounds=(False, True),
+                                   doc="""
+        On a shared store: seconds without a status from the poller after which it is taken
+        to be hung, and a follower ends its database session to take over. Longer than the
+        slowest poll (timeouts and retries included).""")
 
     def __init__(self, provider: Provider, cities: Sequence[str], history: History,
                  clock: Callable[[], float] = time.time, **params) -> None:
@@ -189,6 +194,11 @@ class WeatherFeed(param.Parameterized):
                      self.provider.name)
         elif not held and self._leading:
             log.info("feed: another process polls %s; this one follows it", self.provider.name)
+        elif not held and self._leadership.end_stalled_holder(self.provider.name,
+                                                              self.stalled_after_s):
+            log.warning("feed: the poller of %s shared no status for %g s; its database "
+                        "session was ended so that another process takes over",
+                        self.provider.name, self.stalled_after_s)
         self._leading = held
 
     # -- polling ----------------------------------------------------------------------------

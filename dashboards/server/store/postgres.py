@@ -272,6 +272,30 @@ class Leadership:
             return None
         return self.held
 
+    def end_stalled_holder(self, provider: str, stalled_after_s: float) -> bool:
+        """End the database session holding the lock if the poller it belongs to has not
+        shared its status for ``stalled_after_s`` (a hung process keeps its connection, and
+        so its lock, open). True if a session was ended.
+        """
+        unsigned = self.key & 0xFFFF_FFFF_FFFF_FFFF
+        try:
+            conn = self._conn.get()
+            stalled = conn.execute(
+                "SELECT now() - updated_at > make_interval(secs => %s) FROM feed_status "
+                "WHERE provider = %s", (stalled_after_s, provider)).fetchone()
+            if not (stalled and stalled[0]):
+                return False
+            ended = conn.execute(
+                "SELECT pg_terminate_backend(pid) FROM pg_locks WHERE locktype = 'advisory' "
+                "AND granted AND classid = %s AND objid = %s AND objsubid = 1",
+                (unsigned >> 32, unsigned & 0xFFFF_FFFF)).fetchall()
+        except (StoreUnavailable, ConfigError):
+            return False
+        except psycopg.Error:
+            self._conn.close()
+            return False
+        return any(row[0] for row in ended)
+
     @property
     def error(self) -> str | None:
         return self._conn.error
