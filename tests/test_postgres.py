@@ -330,3 +330,46 @@ def test_a_live_poller_is_not_replaced(postgres_url, counting):
     finally:
         first.stop()
         second.stop()
+
+
+def test_a_database_that_does_not_answer_never_holds_up_a_reader():
+    """Test that while a write waits on a server that accepted but never answers, the rows in
+    memory stay readable (sessions read them on the server's event loop)."""
+    import socket
+
+    silent = socket.socket()
+    silent.bind(("127.0.0.1", 0))
+    silent.listen(8)
+    silent.settimeout(60)
+    url = f"postgresql://u:{SECRET}@127.0.0.1:{silent.getsockname()[1]}/db?connect_timeout=300"
+    made: list[History] = []
+    loading = threading.Thread(target=lambda: made.append(History(url, provider="demo")))
+    loading.start()
+    silent.accept()[0].close()  # the first connection fails at once: a history in memory
+    loading.join(60)
+    history = made[0]
+    history.add(frame(obs("demo", "A", 0)))
+    stop = threading.Event()
+
+    def keep_flushing() -> None:
+        while not stop.is_set() and not history.flush():
+            stop.wait(0.1)
+
+    writer = threading.Thread(target=keep_flushing)
+    writer.start()
+    waiting = silent.accept()[0]  # the writer now waits for an answer that never comes
+    read: list[tuple] = []
+    reader = threading.Thread(target=lambda: read.append(history.since(0)))
+    try:
+        reader.start()
+        # A generous bound, far below the write's 300 s wait: the read must not wait for it.
+        reader.join(60)
+        assert not reader.is_alive() and writer.is_alive()
+        rows, seq = read[0]
+        assert len(rows) == 1 and seq == 1
+    finally:
+        stop.set()
+        waiting.close()
+        silent.close()
+        writer.join(60)
+        reader.join(60)

@@ -66,7 +66,8 @@ class History:
         self.store = open_store(db) if isinstance(db, str) else db
         #: Where the rows go, fit for a log line or a page (no password).
         self.db_path = self.store.description if self.store is not None else ":memory:"
-        self._lock = threading.RLock()
+        self._lock = threading.RLock()  # the rows in memory; sessions read under it
+        self._io_lock = threading.Lock()  # one use of the store at a time
         self._frame = empty_frame()
         self._keys: set[tuple[str, str, int]] = set()
         self._next_seq = 1
@@ -133,28 +134,40 @@ class History:
             self._append(rows)
             if not stored:
                 self._unsaved.extend(_db_rows(rows))
-                self.flush()
-            return rows
+        if not stored:
+            self.flush()
+        return rows
 
     def flush(self) -> bool:
-        """Write the rows the store missed; True when none are left waiting."""
-        with self._lock:
-            if self.store is None:
+        """Write the rows the store missed; True when none are left waiting.
+
+        The database is used outside the lock sessions read under: a slow or unreachable
+        server never holds up a page.
+        """
+        if self.store is None:
+            with self._lock:
                 self._unsaved = []
-                return True
+            return True
+        with self._io_lock:
             if self.store.lost():
                 log.warning("history database %s was removed; creating it again", self.db_path)
                 self.store.close()
-                self._unsaved = _db_rows(self._frame)
-            if not self._unsaved:
+                with self._lock:
+                    self._unsaved = _db_rows(self._frame)
+            with self._lock:
+                pending = list(self._unsaved)
+            if not pending:
                 return True
             try:
-                self.store.insert(self._unsaved)
+                self.store.insert(pending)
             except StoreUnavailable as exc:
                 self._fail(str(exc))
-                self._unsaved = self._unsaved[-self.max_rows:]
+                with self._lock:
+                    self._unsaved = self._unsaved[-self.max_rows:]
                 return False
-            self._unsaved = []
+            with self._lock:
+                # Rows added meanwhile were appended after the ones written.
+                del self._unsaved[:len(pending)]
             self._recovered()
             return True
 
@@ -163,9 +176,9 @@ class History:
 
         Pass them to ``add(rows, stored=True)``; reading again returns only newer ones.
         """
-        with self._lock:
-            if self.store is None:
-                return _NO_ROWS.copy()
+        if self.store is None:
+            return _NO_ROWS.copy()
+        with self._io_lock:
             try:
                 if not self._loaded:
                     records = self.store.newest(self.provider, self.max_rows)
@@ -173,15 +186,15 @@ class History:
                 else:
                     records = []
                     while True:
-                        batch = self.store.after(self.provider, self._last_id, 10_000)
+                        after = records[-1][0] if records else self._last_id
+                        batch = self.store.after(self.provider, after, 10_000)
                         records.extend(batch)
                         if len(batch) < 10_000:
                             break
-                        self._last_id = batch[-1][0]
             except StoreUnavailable as exc:
                 self._fail(str(exc))
                 return _NO_ROWS.copy()
-            if not self._unsaved:
+            if not self.unsaved:
                 self._recovered()
             if records:
                 self._last_id = max(self._last_id, max(r[0] for r in records))
