@@ -1,8 +1,4 @@
-"""The shared feed: one poller for every server process, filling the history, knowing its health.
-
-With a store shared by several processes (PostgreSQL), the process holding the store's
-poller lock polls and the others follow: they take the rows it stores and show its status.
-"""
+"""The shared feed: the one poller of a store, filling the history and knowing its health."""
 
 from __future__ import annotations
 
@@ -43,6 +39,9 @@ class ReportedError(WeatherError):
 
 class WeatherFeed(param.Parameterized):
     """Polls one provider for every city, on a timer thread of its own, into a ``History``.
+
+    On a store shared by several processes (PostgreSQL), only the process holding the store's
+    poller lock polls; the others follow: they take the rows it stores and show its status.
 
     The poll runs on the feed's thread, so a slow provider never blocks a Panel server's event
     loop. Every batch of new rows, polled here or stored by another process, goes through

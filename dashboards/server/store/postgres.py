@@ -1,9 +1,4 @@
-"""The shared history store: PostgreSQL, with the poller's lock, wake-ups and shared status.
-
-Several processes (on one host or many) use one database. The one holding the advisory lock
-``leader_lock_key(provider)`` on its own connection polls the provider; it writes rows and
-sends ``NOTIFY weather_observations, '<newest id>'``; the others listen and read new rows by id.
-"""
+"""The shared history store: PostgreSQL, with the poller's lock, wake-ups and shared status."""
 
 from __future__ import annotations
 
@@ -142,7 +137,13 @@ class _Connection:
 
 
 class PostgresStore(Store):
-    """Observations, feed status, the poller's lock and wake-ups in one PostgreSQL database."""
+    """Observations, feed status, the poller's lock and wake-ups in one PostgreSQL database.
+
+    Several processes (on one host or many) use one database. The one holding the advisory
+    lock ``leader_lock_key(provider)`` on its own connection polls the provider; it writes rows
+    and sends ``NOTIFY weather_observations, '<newest id>'``; the others listen and read new
+    rows by id.
+    """
 
     shared = True
 
@@ -230,6 +231,7 @@ class PostgresStore(Store):
                 self._schema_ready = False  # a new server (restored, recreated) may lack it
                 self._main.fail(exc)
             except psycopg.Error as exc:
+                self._schema_ready = False  # e.g. the tables were dropped: create them again
                 raise StoreUnavailable(
                     " ".join(redact_db_text(str(exc), self.location).split())) from None
 
