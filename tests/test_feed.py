@@ -239,3 +239,19 @@ def test_stop_ends_the_timer_thread_and_start_resumes():
         wait_until(lambda: provider.calls > calls, timeout_s=10, message="polling again")
     finally:
         feed.stop()
+
+
+def test_latest_results_never_show_another_providers_rows(tmp_path):
+    """Test that a live run on a demo run's history file says "waiting", not the demo's values
+    (the Refresh table starts from these), and the demo run still sees its own."""
+    db = str(tmp_path / "history.sqlite3")
+    clock = Clock()
+    demo = ScriptedProvider(clock)
+    demo.name = "demo"
+    WeatherFeed(demo, ["A", "B"], History(db, provider="demo"), clock=clock).poll_now()
+    live = ScriptedProvider(clock)
+    live.name = "open-meteo"
+    live_feed = WeatherFeed(live, ["A", "B"], History(db, provider="open-meteo"), clock=clock)
+    assert [r.status for r in live_feed.latest_results()] == ["waiting", "waiting"]
+    demo_again = WeatherFeed(demo, ["A", "B"], History(db, provider="demo"), clock=clock)
+    assert [r.provider for r in demo_again.latest_results()] == ["demo", "demo"]
