@@ -1,7 +1,7 @@
 """Scale-out on one PostgreSQL: upstream calls per interval with 1, 2 and 3 processes, the delay
 from a poll to a session of another process, and the gap when the poller is killed.
 
-    python -m bench.scaleout [--quick]
+    python -m bench.scaleout [--quick] [--soak-minutes M]
 
 Beside each figure: the single-process SQLite setup (one process, its own poller), the
 design a user has without PostgreSQL. Everything runs on 127.0.0.1: the fake provider
@@ -147,11 +147,77 @@ def run(quick: bool) -> list[Figure]:
     return figures
 
 
+def stored_times(url: str, city: str) -> list[int]:
+    import psycopg
+
+    with psycopg.connect(url) as conn:
+        return [r[0] for r in conn.execute(
+            "SELECT time_ms FROM observations WHERE city = %s", (city,))]
+
+
+def soak(minutes: float, kills: int = 5, restarts: int = 2) -> list[Figure]:
+    """Polls every second for ``minutes`` with 3 processes; the poller killed ``kills`` times
+    and PostgreSQL crashed and restarted ``restarts`` times, evenly spread. Every poll gets a
+    new observation time, so each answered poll should leave exactly one row per city."""
+    interval_s = 1.0
+    events = ["kill"] * kills
+    for i in range(restarts):  # the crashes spread among the kills
+        events.insert((i + 1) * len(events) // (restarts + 1) + i, "restart")
+    step_s = minutes * 60 / (len(events) + 1)
+    with ProviderServer(data_period_s=0.25) as provider, PostgresCluster() as cluster:
+        url = cluster.create_database("soak")
+        def make() -> ServedApp:
+            return ServedApp("app.py", env={
+                "WEATHER_PROVIDER": "open-meteo", "OPEN_METEO_BASE_URL": provider.url,
+                "GEOCODING_BASE_URL": provider.url, "WEATHER_INTERVAL": f"{interval_s:g}",
+                "WEATHER_DB": url, "WEATHER_TILES": "none"}, start_timeout_s=120)
+
+        apps = [make() for _ in range(3)]
+        try:
+            for app in apps:
+                app.start()
+            for event in [*events, None]:
+                time.sleep(step_s)  # the run's length, not a synchronisation
+                if event == "kill":
+                    leader = poller(apps)
+                    if leader is not None:
+                        os.kill(leader.pid, signal.SIGKILL)
+                        wait_until(lambda leader=leader: not leader.alive(), timeout_s=30)
+                        apps.remove(leader)
+                        apps.append(make().start())
+                elif event == "restart":
+                    cluster.crash()
+                    time.sleep(5 * interval_s)  # an outage of five polls
+                    cluster.start()
+            polled = [r for r in provider.requests if r.path == FORECAST]
+            wait_until(lambda: len(stored_times(url, "San Francisco")) >= len(polled) - kills,
+                       timeout_s=120, message="the last rows written")
+        finally:
+            for app in apps:
+                app.stop()
+        times = stored_times(url, "San Francisco")
+    lost = max(0, len(polled) - kills - len(times))
+    duplicated = len(times) - len(set(times))
+    note = (f"{minutes:g} min, polls every {interval_s:g} s, {len(polled)} polls, "
+            f"{len(times)} rows of one city stored, "
+            f"{kills} SIGKILLs of the poller (its poll in flight may go), {restarts} crashes "
+            "of PostgreSQL")
+    return [Figure("scale-out soak: rows lost", lost, 0, "polls", note),
+            Figure("scale-out soak: rows duplicated", duplicated, 0, "rows", note)]
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m bench.scaleout",
                                      description=__doc__.split("\n")[0])
     parser.add_argument("--quick", action="store_true", help="shorter windows, one kill")
-    print_table(run(parser.parse_args(argv).quick))
+    parser.add_argument("--soak-minutes", type=float, default=0.0,
+                        help="also run the loss/duplicate soak for this many minutes (10 in "
+                             "the issue's figure)")
+    args = parser.parse_args(argv)
+    figures = run(args.quick)
+    if args.soak_minutes:
+        figures += soak(args.soak_minutes)
+    print_table(figures)
 
 
 if __name__ == "__main__":
