@@ -321,11 +321,12 @@ def test_a_live_poller_is_not_replaced(postgres_url, counting):
     first.start()
     wait_until(lambda: first.leading and counting.calls >= 1, timeout_s=30, message="poller")
     second = WeatherFeed(CountingProvider(), ["A"], History(postgres_url, provider="counting"),
-                         interval_s=0.5, stalled_after_s=5)
+                         interval_s=0.5, stalled_after_s=8)
     second.start()
     try:
         calls = counting.calls
-        wait_until(lambda: counting.calls >= calls + 20, timeout_s=120, message="20 polls")
+        # 30 polls of 0.5 s: the poller's status must keep the follower patient throughout.
+        wait_until(lambda: counting.calls >= calls + 30, timeout_s=180, message="30 polls")
         assert first.leading and not second.leading and second.provider.mine == 0
     finally:
         first.stop()
