@@ -1,11 +1,10 @@
-"""Debian's nginx in front of served apps, configured by the project's `deploy/nginx.conf`."""
+"""Debian's nginx running ``deploy/nginx.conf`` on 127.0.0.1, in front of given processes."""
 
 from __future__ import annotations
 
 import os
 import re
 import shutil
-import signal
 import subprocess
 import tempfile
 from collections.abc import Sequence
@@ -13,82 +12,89 @@ from pathlib import Path
 
 from testing.served import REPO_ROOT, free_port, http_status, wait_until
 
-DEPLOY_CONF = REPO_ROOT / "deploy" / "nginx.conf"
-INSTALL_HINT = "apt-get install nginx"
+NGINX = "/usr/sbin/nginx"
+INSTALL_HINT = "apt-get install nginx (Debian's nginx)"
+SITE = Path(REPO_ROOT) / "deploy" / "nginx.conf"
 
 
-def nginx_path() -> str | None:
-    """The nginx binary, or None when it is not installed."""
-    return shutil.which("nginx") or next(
-        (p for p in ("/usr/sbin/nginx",) if os.access(p, os.X_OK)), None)
-
-
-def site_config(backend_ports: Sequence[int], port: int, conf: Path = DEPLOY_CONF) -> str:
-    """``deploy/nginx.conf`` with its backends and its listening address set for a test."""
-    text = conf.read_text()
-    servers = "".join(f"    server 127.0.0.1:{p};\n" for p in backend_ports)
-    text, found = re.subn(r"(?:    server 127\.0\.0\.1:\d+;\n)+", servers, text, count=1)
-    assert found, f"{conf} has no upstream server lines"
-    text, found = re.subn(r"listen 80;", f"listen 127.0.0.1:{port};", text, count=1)
-    assert found, f"{conf} has no 'listen 80;'"
-    return text
+def site_config(backends: Sequence[int], port: int) -> str:
+    """``deploy/nginx.conf`` with its ``server`` lines and ``listen`` set for this machine."""
+    text = SITE.read_text()
+    servers = "".join(f"    server 127.0.0.1:{p};\n" for p in backends)
+    text = re.sub(r"(    server 127\.0\.0\.1:\d+;\n)+", servers, text)
+    text = text.replace("listen 80;", f"listen 127.0.0.1:{port};")
+    return text.replace("server_name weather.example.org;", "server_name 127.0.0.1;")
 
 
 class Nginx:
-    """nginx in the foreground on a free 127.0.0.1 port, with its files in a temporary folder."""
+    """nginx in the foreground with its own prefix folder; ``url`` is its address."""
 
-    def __init__(self, backend_ports: Sequence[int], *, port: int | None = None,
-                 conf: Path = DEPLOY_CONF) -> None:
-        binary = nginx_path()
-        if binary is None:
-            raise RuntimeError(f"nginx is not installed ({INSTALL_HINT})")
+    def __init__(self, backends: Sequence[int], port: int | None = None) -> None:
+        if not os.path.exists(NGINX):
+            raise RuntimeError(f"nginx not installed: {INSTALL_HINT}")
         self.port = port or free_port()
         self.url = f"http://127.0.0.1:{self.port}"
-        self._dir = Path(tempfile.mkdtemp(prefix="nginx-"))
-        (self._dir / "site.conf").write_text(site_config(backend_ports, self.port, conf))
-        # Workers of a master started as root would run as `nobody`: keep them as we are.
-        user = "user root;\n" if os.geteuid() == 0 else ""
-        (self._dir / "nginx.conf").write_text(
-            f"{user}daemon off;\nworker_processes 1;\npid {self._dir}/nginx.pid;\n"
-            f"error_log {self._dir}/error.log info;\nevents {{ worker_connections 512; }}\n"
-            f"http {{\n  access_log {self._dir}/access.log;\n"
-            f"  client_body_temp_path {self._dir}/body;\n  proxy_temp_path {self._dir}/proxy;\n"
-            f"  fastcgi_temp_path {self._dir}/fastcgi;\n  uwsgi_temp_path {self._dir}/uwsgi;\n"
-            f"  scgi_temp_path {self._dir}/scgi;\n  include {self._dir}/site.conf;\n}}\n")
-        self._command = [binary, "-p", str(self._dir), "-c", str(self._dir / "nginx.conf")]
+        self.folder = Path(tempfile.mkdtemp(prefix="weather-nginx-"))
+        self.folder.chmod(0o755)  # workers run as another user when started by root
+        (self.folder / "site.conf").write_text(site_config(backends, self.port))
+        temp = self.folder / "temp"
+        temp.mkdir()
+        temp.chmod(0o777)
+        (self.folder / "nginx.conf").write_text(f"""
+pid {self.folder}/nginx.pid;
+error_log {self.folder}/error.log info;
+worker_processes 1;
+events {{ worker_connections 256; }}
+http {{
+    log_format routes '$uid_got$uid_set|$request|$upstream_addr|$status';
+    access_log {self.folder}/access.log routes;
+    client_body_temp_path {temp}/body;
+    proxy_temp_path {temp}/proxy;
+    fastcgi_temp_path {temp}/fastcgi;
+    uwsgi_temp_path {temp}/uwsgi;
+    scgi_temp_path {temp}/scgi;
+    include {self.folder}/site.conf;
+}}
+""")
         self._proc: subprocess.Popen[bytes] | None = None
 
+    def routes(self) -> list[tuple[str, str, str, str]]:
+        """(browser cookie, request line, process address, status) of each finished request;
+        a websocket's line is written when it closes."""
+        log = self.folder / "access.log"
+        lines = log.read_text().splitlines() if log.exists() else []
+        return [tuple(line.split("|", 3)) for line in lines]  # type: ignore[misc]
+
     def start(self) -> Nginx:
-        log = open(self._dir / "stdout.log", "wb")  # noqa: SIM115 (kept for the process's life)
-        self._proc = subprocess.Popen(self._command, stdout=log, stderr=subprocess.STDOUT,
-                                      stdin=subprocess.DEVNULL, start_new_session=True)
-        log.close()
-
-        def answering() -> bool:
-            if self._proc is not None and self._proc.poll() is not None:
-                raise RuntimeError(f"nginx exited: {self.error_log()}")
-            return http_status(self.url + "/", timeout_s=5) is not None
-
-        wait_until(answering, 30, 0.1, "nginx to answer")
+        conf = str(self.folder / "nginx.conf")
+        check = subprocess.run([NGINX, "-t", "-p", str(self.folder), "-c", conf],
+                               capture_output=True, text=True)
+        if check.returncode != 0:
+            raise RuntimeError(f"nginx -t failed: {check.stderr}")
+        self._proc = subprocess.Popen([NGINX, "-p", str(self.folder), "-c", conf, "-g",
+                                       "daemon off;"], stdin=subprocess.DEVNULL,
+                                      stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        wait_until(lambda: http_status(self.url + "/liveness-of-nginx") is not None,
+                   timeout_s=30, message="nginx to answer")
         return self
-
-    def error_log(self) -> str:
-        path = self._dir / "error.log"
-        return path.read_text(errors="replace") if path.exists() else ""
 
     def stop(self) -> None:
         proc, self._proc = self._proc, None
         if proc is not None and proc.poll() is None:
-            proc.send_signal(signal.SIGQUIT)  # graceful: workers finish, then exit
+            proc.terminate()
             try:
                 proc.wait(10)
             except subprocess.TimeoutExpired:
                 proc.kill()
                 proc.wait(10)
-        shutil.rmtree(self._dir, ignore_errors=True)
+        shutil.rmtree(self.folder, ignore_errors=True)
 
     def __enter__(self) -> Nginx:
-        return self.start()
+        try:
+            return self.start()
+        except BaseException:
+            self.stop()
+            raise
 
     def __exit__(self, *exc: object) -> None:
         self.stop()

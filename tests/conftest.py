@@ -82,3 +82,23 @@ def provider_server() -> Iterator[ProviderServer]:
 
     with ProviderServer() as server:
         yield server
+
+
+@pytest.fixture(scope="session")
+def postgres_cluster() -> Iterator[Any]:
+    """A throwaway PostgreSQL server on 127.0.0.1 for the whole run (skips if not installed)."""
+    pytest.importorskip("psycopg", reason="pip install '.[postgres]' (psycopg[binary])")
+    from testing.postgres import INSTALL_HINT, PostgresCluster, server_bin
+
+    if server_bin() is None:
+        pytest.skip(INSTALL_HINT)
+    with PostgresCluster() as cluster:
+        yield cluster
+
+
+@pytest.fixture
+def postgres_url(postgres_cluster: Any) -> str:
+    """The URL of an empty database of its own for this test."""
+    from testing.postgres import unique_name
+
+    return postgres_cluster.create_database(unique_name("weather"))

@@ -10,7 +10,7 @@ import logging
 import threading
 from collections.abc import Mapping
 
-from dashboards.config import AppConfig
+from dashboards.config import AppConfig, is_postgres
 from dashboards.server.feed import WeatherFeed
 from dashboards.server.forecast import ForecastPoll, start_forecast
 from dashboards.server.history import History
@@ -52,14 +52,17 @@ def shared_feed(config: AppConfig) -> WeatherFeed:
     with _lock:
         if _feed is None:
             provider = get_provider(config=config.client)
-            history = History(config.db_path, retention_days=config.retention_days)
+            history = History(config.db_path, provider=provider.name,
+                              retention_days=config.retention_days)
             _feed = WeatherFeed(provider, config.cities, history, interval_s=config.interval_s)
             _feed.start()
             log.info(
                 "feed: polling %s for %d cities every %gs; history in %s",
-                provider.name, len(config.cities), config.interval_s, config.db_path,
+                provider.name, len(config.cities), config.interval_s, history.db_path,
             )
-            _forecast = start_forecast(provider, config.cities, config.db_path,
+            # The forecast table lives in the SQLite file; with PostgreSQL it stays in memory.
+            forecast_db = ":memory:" if is_postgres(config.db_path) else config.db_path
+            _forecast = start_forecast(provider, config.cities, forecast_db,
                                        config.forecast_interval_s)
         return _feed
 
