@@ -218,9 +218,10 @@ class History:
         start_ms, end_ms = raw_rows.to_ms(start), raw_rows.to_ms(end)
         if self.store is not None:
             try:
-                with self._io_lock:
-                    return raw_rows.one_frame(
-                        self.store.rows_between(self.provider, start_ms, end_ms, cities))
+                # Not under _io_lock: a long range must not hold up the feed's writes, and
+                # the store takes its own lock for each chunk.
+                return raw_rows.one_frame(
+                    self.store.rows_between(self.provider, start_ms, end_ms, cities))
             except StoreUnavailable as exc:
                 self._fail(str(exc))
         with self._lock:
@@ -252,8 +253,7 @@ class History:
         if self.store is None:
             return int(old.sum())
         try:
-            with self._io_lock:
-                deleted = self.store.delete_older_than(cutoff_ms)
+            deleted = self.store.delete_older_than(cutoff_ms)
         except StoreUnavailable as exc:
             self._fail(str(exc))
             return 0
