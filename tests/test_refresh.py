@@ -25,7 +25,18 @@ from panel.models.tabulator import DataTabulator
 
 from dashboards.server.feed import NoDataYet
 from dashboards.views.refresh import data as rd
-from dashboards.views.refresh.map import LABEL_ROOM, extent
+from dashboards.views.refresh.map import (
+    FRAME_HEIGHT_PX,
+    FRAME_WIDTH_PX,
+    LABEL_ROOM,
+    CityMap,
+    extent,
+    label_box,
+    mercator,
+    overlaps,
+    place_labels,
+    view,
+)
 from dashboards.views.refresh.messages import literal_markdown
 from dashboards.views.refresh.tab import RefreshTab
 from dashboards.views.settings import ViewerSettings
@@ -33,6 +44,7 @@ from testing.provider_server import ProviderServer
 from testing.served import wait_until
 from weather import errors
 from weather.cache import CachedProvider
+from weather.cities import DEFAULT_CITIES
 from weather.http import HttpClient
 from weather.models import Observation
 from weather.providers import OpenWeatherProvider
@@ -345,16 +357,45 @@ def test_extent_pads_the_cities_and_widens_a_single_one():
     assert lat1 - lat0 == pytest.approx(4.0)
 
 
-def test_tiles_project_the_points_and_none_draws_plain_degrees():
-    """Test that a tiled map puts the points in Web Mercator and a tile-less one in degrees."""
+def test_tiles_are_drawn_under_the_same_web_mercator_points_as_no_tiles():
+    """Test that a tiled map and a tile-less one place the points in the same Web Mercator
+    metres (axes in degrees either way), and only the first has a tile layer."""
     provider = CountingProvider()
-    frame = rd.fetched_frame(CITIES, provider.current(CITIES), "demo")
-    tiled, tiled_models = rendered_map(make_tab(provider, data=frame, tiles="OSM"))
-    plain, plain_models = rendered_map(make_tab(provider, data=frame, tiles="none"))
+    frame = rd.map_frame(rd.fetched_frame(CITIES, provider.current(CITIES), "demo"),
+                         "temperature", "imperial")
+    drawn = []
+    for tiles in ("OSM", None):
+        city_map = CityMap()
+        city_map.show(frame, "temperature", "Temperature (°F)", tiles)
+        doc = Document()
+        doc.add_root(city_map.pane.get_root(doc))
+        drawn.append((pd.DataFrame(city_map.points.data), set(doc.models)))
+    (tiled, tiled_models), (plain, plain_models) = drawn
     assert any(isinstance(m, TileRenderer) for m in tiled_models)
-    assert abs(tiled["x"]).max() > 1e6  # metres
     assert not any(isinstance(m, TileRenderer) for m in plain_models)
-    assert plain["lon"].tolist() == frame["lon"].tolist()
+    assert abs(plain["x"]).max() > 1e6  # metres
+    assert tiled["x"].tolist() == plain["x"].tolist()
+    assert plain["lon"].tolist() == frame["lon"].tolist()  # for the hover
+
+
+def test_clustered_names_never_cover_each_other_or_a_point():
+    """Test that the names of the seven California cities beside Paris are offset or left
+    out so that no two name boxes, nor a name and a point, overlap."""
+    cities = [*DEFAULT_CITIES, "Paris"]
+    frame = rd.map_frame(rd.fetched_frame(cities, DemoProvider().current(cities), "demo"),
+                         "temperature", "metric")
+    x, y = mercator(frame["lon"].to_numpy(), frame["lat"].to_numpy())
+    points = frame.assign(x=x, y=y)
+    bounds = view(frame)
+    labels = place_labels(points, bounds)
+    assert "Paris" in labels["city"].tolist() and len(labels) >= 3
+    x0, x1, y0, y1 = bounds
+    scale = (FRAME_WIDTH_PX / (x1 - x0), FRAME_HEIGHT_PX / (y1 - y0))
+    boxes = [label_box((r.x - x0) * scale[0], (y1 - r.y) * scale[1],
+                  (r.dx, r.dy, r.align, r.baseline), r.city) for r in labels.itertuples()]
+    for i, a in enumerate(boxes):
+        assert not any(overlaps(a, b) for b in boxes[i + 1:])
+    assert all(x0 < x < x1 and y0 < y < y1 for x, y in zip(x, y, strict=True))
 
 
 def test_literal_markdown_leaves_no_markup():

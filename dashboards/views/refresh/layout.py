@@ -11,7 +11,7 @@ import panel as pn
 from bokeh.models.widgets.tables import NumberFormatter
 
 from dashboards.views.refresh.data import MAX_NAME_LENGTH, TABLE_COLUMNS
-from dashboards.views.refresh.map import MAP_HEIGHT_PX, CityMapPane
+from dashboards.views.refresh.map import MAP_HEIGHT_PX, CityMap
 from dashboards.views.refresh.messages import Notice, clock
 from weather.models import QUANTITIES
 
@@ -57,9 +57,11 @@ class RefreshView:
         self._busy = False
         self.message = pn.pane.Alert("", alert_type="info", visible=False,
                                      sizing_mode="stretch_width", margin=(5, 10))
-        self.map = CityMapPane(dark=pn.config.theme == "dark", sizing_mode="stretch_width",
-                               min_width=480, height=MAP_HEIGHT_PX, margin=(5, 10),
-                               styles={"flex": "1 1 480px"})  # takes the width the table leaves
+        self.map = CityMap(dark=pn.config.theme == "dark", sizing_mode="stretch_width",
+                           height=MAP_HEIGHT_PX, margin=(5, 10))
+        # The map takes the width the table leaves.
+        map_box = pn.Column(self.map.pane, sizing_mode="stretch_width", min_width=480,
+                            styles={"flex": "1 1 480px"}, margin=0)
         self.table = pn.widgets.Tabulator(
             pd.DataFrame(columns=list(TABLE_COLUMNS)), disabled=True, show_index=False,
             selectable=False, formatters=FORMATTERS, layout="fit_data_stretch",
@@ -87,7 +89,7 @@ class RefreshView:
             self.message,
             # Side by side where both fit; on a narrower screen (1440 px or less with the side
             # panel open) the table goes below the map instead of past the page's edge.
-            pn.FlexBox(self.map.pane, side, flex_wrap="wrap", sizing_mode="stretch_width"),
+            pn.FlexBox(map_box, side, flex_wrap="wrap", sizing_mode="stretch_width"),
             sizing_mode="stretch_width",
         )
 
