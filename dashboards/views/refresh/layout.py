@@ -29,6 +29,21 @@ FORMATTERS = {
     **{q: NumberFormatter(format="0.0", nan_format="–", text_align="right") for q in QUANTITIES},
 }
 STYLE = {"font-size": "1.15em"}
+#: The table in the page's theme colours (Tabulator's own theme is white in a dark page).
+TABLE_CSS = """
+.tabulator, .tabulator .tabulator-header, .tabulator .tabulator-header .tabulator-col,
+.tabulator .tabulator-tableholder, .tabulator .tabulator-tableholder .tabulator-table,
+.tabulator .tabulator-row, .tabulator .tabulator-row .tabulator-cell,
+.tabulator .tabulator-header .tabulator-col .tabulator-col-content,
+.tabulator .tabulator-header .tabulator-col .tabulator-col-title {
+  background-color: var(--panel-background-color); color: var(--panel-on-background-color);
+  border-color: color-mix(in srgb, var(--panel-on-background-color) 25%, transparent);
+}
+.tabulator .tabulator-row.tabulator-row-even,
+.tabulator .tabulator-row.tabulator-row-even .tabulator-cell {
+  background-color: var(--panel-surface-color); color: var(--panel-on-surface-color);
+}
+"""
 #: A spinning arc, shown only while the Refresh tab waits for a fetch. Turned by CSS, which
 #: the browser animates apart from the page's own work: the SVG animation it replaced took
 #: twice the CPU, and ran on unseen wherever the arc sat in a hidden tab.
@@ -65,7 +80,7 @@ class RefreshView:
         self.table = pn.widgets.Tabulator(
             pd.DataFrame(columns=list(TABLE_COLUMNS)), disabled=True, show_index=False,
             selectable=False, formatters=FORMATTERS, layout="fit_data_stretch",
-            sizing_mode="stretch_width",
+            sizing_mode="stretch_width", stylesheets=[TABLE_CSS],
         )
         self.city_input = pn.widgets.TextInput(
             label="Add a city", placeholder="City name, e.g. Chicago",

@@ -57,6 +57,16 @@ LABEL_COLOURS = {
     "light": {"text_color": "#1b1b1b", "background_fill_color": "#ffffff"},
     "dark": {"text_color": "#f0f0f0", "background_fill_color": "#1e1e1e"},
 }
+#: The tiles' credit in the page's theme colours, large enough to read (BokehJS draws it
+#: white at half opacity in 9 px, which the dark theme's white text made unreadable).
+CREDIT_CSS = """
+.bk-Panel {
+  background-color: color-mix(in srgb, var(--panel-background-color, #fff) 85%, transparent)
+    !important;
+  color: var(--panel-on-background-color, #000) !important;
+  font-size: 12px !important;
+}
+"""
 #: Tile sources by the names ``WEATHER_TILES`` accepts (``dashboards.config.TILES``).
 TILE_PROVIDERS = {
     "EsriImagery": xyz.Esri.WorldImagery,
@@ -191,7 +201,7 @@ class CityMap:
             x_range=Range1d(x0, x1), y_range=Range1d(y0, y1),
             tools="pan,wheel_zoom,reset", toolbar_location="above",
             sizing_mode="stretch_width", height=MAP_HEIGHT_PX, min_width=FRAME_WIDTH_PX,
-            x_axis_label="Longitude", y_axis_label="Latitude",
+            x_axis_label="Longitude", y_axis_label="Latitude", stylesheets=[CREDIT_CSS],
         )
         for axis in (fig.xaxis[0], fig.yaxis[0]):
             axis.axis_label_text_font_style = "normal"
