@@ -12,6 +12,7 @@ import param
 
 from dashboards.config import AppConfig
 from dashboards.page.scripts import leave_out_unused_bundles
+from dashboards.page.styles import COMPACT_SOURCE_CSS, META_VIEWPORT, PHONE_CSS, PageDesign
 from dashboards.server import shared as runtime
 from dashboards.server.server_log import quiet_closed_websockets_of_this_server
 from dashboards.views.realtime.tab import StreamingTab
@@ -33,6 +34,7 @@ THEME_SWITCH_CSS = """
 a { color: white; text-decoration: none; font-size: 1.05em; white-space: nowrap;
     border: 1px solid rgba(255, 255, 255, 0.6); border-radius: 4px; padding: 4px 10px; }
 a:hover, a:focus { background: rgba(255, 255, 255, 0.15); }
+@media (max-width: 700px) { .word { display: none; } }
 """
 #: Tab titles readable from across a room (the plain design draws them at 12 px), the open
 #: one in the page's text colour: the plain dark design draws it near-black on dark grey.
@@ -92,11 +94,16 @@ class Dashboard(pn.viewable.Viewer):
             variant="outline",
         )
         self.units.link(self.settings, value="units")
+        source_name = PROVIDER_NAMES.get(feed.provider.name, feed.provider.name)
         self.source = pn.pane.Markdown(
-            f"**Data source:** {PROVIDER_NAMES.get(feed.provider.name, feed.provider.name)}  \n"
+            f"**Data source:** {source_name}  \n"
             f"Polled every {config.interval_s:g} s for {len(config.cities)} cities",
             margin=(0, 10),
         )
+        # The source in one line above the tabs, for screens where the side panel is closed.
+        self.compact_source = pn.pane.HTML(
+            compact_source_html(source_name, feed.provider.name == "demo"),
+            stylesheets=[COMPACT_SOURCE_CSS], sizing_mode="stretch_width", margin=(0, 10))
         self.notice = pn.pane.Alert(
             DEMO_NOTICE, alert_type="warning", visible=feed.provider.name == "demo",
             margin=(5, 10),
@@ -134,7 +141,8 @@ class Dashboard(pn.viewable.Viewer):
 
     def page(self) -> pn.template.BaseTemplate:
         """Return the served page: a template with the side panel and the tabs."""
-        return page_template(main=[self.tabs], sidebar=[self.side], sidebar_width=320)
+        return page_template(main=[self.compact_source, self.tabs], sidebar=[self.side],
+                             sidebar_width=320)
 
 
 def page_template(**params: object) -> pn.template.BaseTemplate:
@@ -144,10 +152,21 @@ def page_template(**params: object) -> pn.template.BaseTemplate:
     page's scripts) and style every widget through them: a page showed its first plot 0.15 s
     later (2.89 s against 2.72 s, median of 10 loads on two cores), for a switch in the header.
     """
-    return pn.template.VanillaTemplate(
+    template = pn.template.VanillaTemplate(
         title=TITLE, header=[theme_switch(pn.config.theme)], header_background=HEADER_COLOUR,
-        **params,
+        meta_viewport=META_VIEWPORT, design=PageDesign, **params,
     )
+    template.config.raw_css.append(PHONE_CSS)
+    return template
+
+
+def compact_source_html(source_name: str, demo: bool) -> str:
+    """One line naming the data source; for the demo, that its values are simulated."""
+    line = f"<p><b>Data source:</b> {html.escape(source_name)}</p>"
+    if demo:
+        line += ('<p class="demo">Simulated weather, not measured: start the server with '
+                 "WEATHER_PROVIDER=open-meteo for live data.</p>")
+    return line
 
 
 def theme_switch(theme: str) -> pn.pane.HTML:
@@ -155,7 +174,8 @@ def theme_switch(theme: str) -> pn.pane.HTML:
     dark = theme == "dark"
     other, label = ("default", "☀ Light theme") if dark else ("dark", "☾ Dark theme")
     return pn.pane.HTML(
-        f'<a href="?theme={other}" title="Show this page in the {label[2:].lower()}">{label}</a>',
+        f'<a href="?theme={other}" title="Show this page in the {label[2:].lower()}">'
+        f'{label[0]}<span class="word"> {label[2:]}</span></a>',
         stylesheets=[THEME_SWITCH_CSS], margin=(0, 10), align="center",
     )
 

@@ -39,6 +39,8 @@ TABLE_CSS = """
   background-color: var(--panel-background-color); color: var(--panel-on-background-color);
   border-color: color-mix(in srgb, var(--panel-on-background-color) 25%, transparent);
 }
+/* On a narrow screen the table scrolls sideways inside its own box, not the page. */
+.tabulator { max-width: 100%; }
 .tabulator .tabulator-row.tabulator-row-even,
 .tabulator .tabulator-row.tabulator-row-even .tabulator-cell {
   background-color: var(--panel-surface-color); color: var(--panel-on-surface-color);
@@ -75,7 +77,7 @@ class RefreshView:
         self.map = CityMap(dark=pn.config.theme == "dark", sizing_mode="stretch_width",
                            height=MAP_HEIGHT_PX, margin=(5, 10))
         # The map takes the width the table leaves.
-        map_box = pn.Column(self.map.pane, sizing_mode="stretch_width", min_width=480,
+        map_box = pn.Column(self.map.pane, sizing_mode="stretch_width", min_width=300,
                             styles={"flex": "1 1 480px"}, margin=0)
         self.table = pn.widgets.Tabulator(
             pd.DataFrame(columns=list(TABLE_COLUMNS)), disabled=True, show_index=False,
@@ -97,10 +99,14 @@ class RefreshView:
             pn.Row(self.city_input, self.add_button, sizing_mode="stretch_width"),
             self.city_list,
             self.remove_button,
-            width=TABLE_WIDTH_PX,
+            # Its full width beside the map; a phone's width below it.
+            sizing_mode="stretch_width", max_width=TABLE_WIDTH_PX, min_width=0,
+            styles={"flex": f"0 1 {TABLE_WIDTH_PX}px"},
         )
         self.layout = pn.Column(
-            pn.Row(self.refresh_button, self.column_select, self.status),
+            # The controls wrap onto more lines on a narrow screen.
+            pn.FlexBox(self.refresh_button, self.column_select, self.status, flex_wrap="wrap",
+                       align_items="flex-start", sizing_mode="stretch_width"),
             self.message,
             # Side by side where both fit; on a narrower screen (1440 px or less with the side
             # panel open) the table goes below the map instead of past the page's edge.

@@ -48,7 +48,7 @@ LABEL_FONT_PX = 17
 LABEL_CHAR_WIDTH_PX = 11.0
 LABEL_BOX_HEIGHT_PX = 28.0
 #: The smallest frame the map is drawn in (pixels): names are placed to fit even there.
-FRAME_WIDTH_PX = 330
+FRAME_WIDTH_PX = 280
 FRAME_HEIGHT_PX = 520
 #: Widest and narrowest shape (width / height) the shown extent is stretched to.
 ASPECT_RANGE = (1.0, 1.8)
