@@ -70,7 +70,25 @@ class PageDesign(pn.theme.Native):
 KIOSK_CSS = """
 #header, #sidebar { display: none !important; }
 #main { padding: 8px 16px; }
+:root { --weather-table-width: 880px; }
 """
+#: Text in a kiosk is read from across a room: at least 18 px everywhere.
+KIOSK_TEXT_CSS = """
+* { font-size: max(18px, 1em) !important; }
+"""
+KIOSK_TABS_CSS = """
+.bk-tab { font-size: 20px; padding: 8px 20px; }
+"""
+
+
+class KioskDesign(pn.theme.Native):
+    """Panel's plain design with every widget's and pane's text at least 18 px."""
+
+    modifiers: ClassVar[dict] = {
+        pn.widgets.Widget: {"stylesheets": [pn.theme.Inherit, KIOSK_TEXT_CSS]},
+        pn.pane.HTML: {"stylesheets": [pn.theme.Inherit, KIOSK_TEXT_CSS]},
+        pn.pane.Markdown: {"stylesheets": [pn.theme.Inherit, KIOSK_TEXT_CSS]},
+    }
 
 #: The compact line of the data source: shown only where the side panel is closed.
 COMPACT_SOURCE_CSS = f"""

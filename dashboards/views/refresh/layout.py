@@ -99,9 +99,11 @@ class RefreshView:
             pn.Row(self.city_input, self.add_button, sizing_mode="stretch_width"),
             self.city_list,
             self.remove_button,
-            # Its full width beside the map; a phone's width below it.
-            sizing_mode="stretch_width", max_width=TABLE_WIDTH_PX, min_width=0,
-            styles={"flex": f"0 1 {TABLE_WIDTH_PX}px"},
+            # Its full width beside the map; a phone's width below it. A page with larger
+            # text (a kiosk) widens it through the CSS variable.
+            sizing_mode="stretch_width", min_width=0,
+            styles={"flex": f"0 1 var(--weather-table-width, {TABLE_WIDTH_PX}px)",
+                    "max-width": f"var(--weather-table-width, {TABLE_WIDTH_PX}px)"},
         )
         self.layout = pn.Column(
             # The controls wrap onto more lines on a narrow screen.
