@@ -116,10 +116,12 @@ def test_bad_address_values_are_named_on_the_page_and_the_credit_stays(wall):
             page = app_page.page
             app_page.wait_until(lambda: len(page.evaluate(CANVAS_WIDTHS_JS)) >= 3,
                                 timeout_s=60, message="the Real Time plots")
+            notes = ("units=kelvin was ignored", "tab=forecast was ignored",
+                     "window=3d was ignored", "left out: Atlantis; <b>x</b>")
+            # Panel shows a pane's text once its stylesheets have loaded.
+            app_page.wait_until(lambda: all(n in page.evaluate(PAGE_TEXT_JS) for n in notes),
+                                timeout_s=30, message=f"the notes {notes}")
             text = page.evaluate(PAGE_TEXT_JS)
-            for note in ("units=kelvin was ignored", "tab=forecast was ignored",
-                         "window=3d was ignored", "left out: Atlantis; <b>x</b>"):
-                assert note in text, note
             assert "Weather data by OpenWeather" in text
             assert "OpenWeather (live)" in text
             assert page.locator("b", has_text="x").count() == 0  # a name is text, not markup
