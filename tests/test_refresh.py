@@ -239,26 +239,78 @@ def test_a_rejected_key_keeps_the_last_map_and_table_and_never_shows_the_key(cap
         with caplog.at_level(logging.INFO):
             tab.param.trigger("refresh")
             settle(tab)
-    pd.testing.assert_frame_equal(tab.table_data(), before)
+    assert_kept_and_stale(tab, before)
     assert len(tab.map_data()) == 3 and tab.refreshed_at == refreshed_at
     assert tab.view.message.alert_type == "danger"
     assert "rejected the API key" in tab.notice.text
-    assert "Still showing the data fetched at" in tab.notice.text
+    assert "Still showing the older values, observed up to" in tab.notice.text
     assert any(r.name == "dashboards.views.refresh.tab" and r.levelno == logging.ERROR
                for r in caplog.records)
     assert KEY not in caplog.text and KEY not in tab.view.message.object
 
 
-def test_a_provider_that_is_down_keeps_the_last_data():
-    """Test that every city failing (provider unreachable) leaves the last data drawn."""
+def assert_kept_and_stale(tab: RefreshTab, before: pd.DataFrame) -> None:
+    """The table holds the values of ``before``, each city's status "stale, N ... old"."""
+    after = tab.table_data()
+    pd.testing.assert_frame_equal(after.drop(columns="status"), before.drop(columns="status"))
+    assert all(s.startswith("stale, ") and s.endswith(" old") for s in after["status"])
+
+
+def test_a_provider_that_is_down_keeps_the_last_data_marked_stale():
+    """Test that every city failing (provider unreachable) leaves the last data drawn, each
+    row marked stale with its age, and the message says so."""
     provider = CountingProvider()
     tab = make_tab(provider)
     before = tab.table_data()
     provider.faults = {c: errors.UnreachableError("connection refused", city=c) for c in CITIES}
     tab.param.trigger("refresh")
     settle(tab)
-    pd.testing.assert_frame_equal(tab.table_data(), before)
+    assert_kept_and_stale(tab, before)
     assert "did not answer for any city (unreachable)" in tab.notice.text
+    assert "older values" in tab.notice.text and "marked stale" in tab.notice.text
+
+
+def test_an_offline_refresh_of_the_feeds_data_keeps_it_stale_not_no_data():
+    """Test that a tab opened on the feed's data (never refreshed) whose first Refresh gets
+    nothing keeps those values, marked stale with their age, and does not say "No data"."""
+    provider = CountingProvider()
+    frame = rd.fetched_frame(CITIES, provider.current(CITIES), "demo")
+    tab = make_tab(provider, data=frame)
+    assert tab.refreshed_at is None
+    before = tab.table_data()
+    provider.faults = {c: errors.RequestTimeout("no answer", city=c) for c in CITIES}
+    tab.param.trigger("refresh")
+    settle(tab)
+    assert_kept_and_stale(tab, before)
+    assert "No data to show yet" not in tab.notice.text
+    assert "Still showing the older values, observed up to" in tab.notice.text
+    assert "days old" in tab.table_data()["status"][0]  # the fixed clock is weeks ago
+    assert tab.map_data()["city"].tolist() == CITIES
+
+    provider.faults = {"Fresno": errors.RequestTimeout("no answer", city="Fresno")}
+    tab.param.trigger("refresh")
+    settle(tab)
+    assert tab.table_data()["status"].tolist()[:2] == ["ok", tab.table_data()["status"][1]]
+    assert tab.table_data()["status"][1].startswith("stale, ")
+    assert "Older values kept, marked stale: Fresno." in tab.notice.text
+
+
+def test_the_demo_says_it_knows_only_its_cities_and_how_to_get_live_data():
+    """Test that adding a city the demo does not know explains the demo and live data."""
+    tab = make_tab(DemoProvider(), cities=["Fresno"])
+    tab.view.city_input.value = "Boise"
+    tab.view.add_button.clicks += 1
+    settle(tab)
+    assert "The demo knows only its built-in cities" in tab.notice.text
+    assert "WEATHER_PROVIDER=open-meteo" in tab.notice.text
+    assert tab.cities == ["Fresno"]
+
+
+def test_the_status_counts_one_city_and_several_cities():
+    """Test that the status line says "1 city" and "2 cities"."""
+    provider = CountingProvider()
+    assert "· 1 city" in make_tab(provider, cities=["Fresno"]).view.status.object
+    assert "· 2 cities" in make_tab(provider, cities=["Fresno", "San Diego"]).view.status.object
 
 
 def test_clicks_during_a_fetch_are_ignored_not_queued():

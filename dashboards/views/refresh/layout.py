@@ -10,7 +10,7 @@ import pandas as pd
 import panel as pn
 from bokeh.models.widgets.tables import NumberFormatter
 
-from dashboards.views.refresh.data import MAX_NAME_LENGTH, TABLE_COLUMNS
+from dashboards.views.refresh.data import MAX_NAME_LENGTH, TABLE_COLUMNS, count_text
 from dashboards.views.refresh.map import MAP_HEIGHT_PX, CityMap
 from dashboards.views.refresh.messages import Notice, clock
 from weather.models import QUANTITIES
@@ -29,6 +29,8 @@ FORMATTERS = {
     **{q: NumberFormatter(format="0.0", nan_format="–", text_align="right") for q in QUANTITIES},
 }
 STYLE = {"font-size": "1.15em"}
+SCOPE_NOTE = ("Cities added or removed here are for this page only: the Real Time tab, "
+              "the server's feed and other viewers keep the server's list.")
 #: The table in the page's theme colours (Tabulator's own theme is white in a dark page).
 TABLE_CSS = """
 .tabulator, .tabulator .tabulator-header, .tabulator .tabulator-header .tabulator-col,
@@ -89,6 +91,9 @@ class RefreshView:
             max_length=MAX_NAME_LENGTH, sizing_mode="stretch_width")
         self.add_button = pn.widgets.Button(label="Add", width=90,
                                             margin=(26, 10, 5, 5))
+        # Said where cities are added: the list is this page's own.
+        self.scope_note = pn.pane.HTML(SCOPE_NOTE, sizing_mode="stretch_width",
+                                       margin=(0, 10), styles={"opacity": "0.8"})
         # A native list box: its options are text, whatever the city names contain.
         self.city_list = pn.widgets.MultiSelect(label="Cities (select to remove)", size=7,
                                                 sizing_mode="stretch_width")
@@ -97,6 +102,7 @@ class RefreshView:
         side = pn.Column(
             self.table,
             pn.Row(self.city_input, self.add_button, sizing_mode="stretch_width"),
+            self.scope_note,
             self.city_list,
             self.remove_button,
             # Its full width beside the map; a phone's width below it. A page with larger
@@ -129,10 +135,11 @@ class RefreshView:
     def show_status(self, refreshed_at: float | None, results: pd.DataFrame,
                     count: int) -> None:
         newest = results.loc[results["status"] == "ok", "time"].max()
+        cities = count_text(count)
         if refreshed_at is not None:
-            text = f"Refreshed {clock(refreshed_at)} UTC · {count} cities"
+            text = f"Refreshed {clock(refreshed_at)} UTC · {cities}"
         elif not pd.isna(newest):
-            text = f"Observed up to {newest:%H:%M} UTC · {count} cities · Refresh for newer"
+            text = f"Observed up to {newest:%H:%M} UTC · {cities} · Refresh for newer"
         else:
             text = "Waiting for the first data…"
         self._status_text = text
