@@ -71,7 +71,8 @@ class RefreshView:
         # Plain text plus a spinner while a fetch runs. Only the text changes: showing or
         # hiding an element, or a loading overlay, makes the browser lay out every plot of
         # the page again (about 80 ms each here, several per click).
-        self.status = pn.pane.HTML("", styles=STYLE, margin=(26, 10, 5, 10))
+        self.status = pn.pane.HTML("", styles={**STYLE, "flex": "1 1 320px"},
+                                   margin=(26, 10, 5, 10))
         self._status_text = ""
         self._busy = False
         self.message = pn.pane.Alert("", alert_type="info", visible=False,
