@@ -7,10 +7,9 @@ from typing import Any
 
 import pytest
 
+from dashboards.page.address import AddressChoices, read_address
 from testing.provider_server import ProviderServer
 from testing.served import REPO_ROOT, ServedApp, open_app_page, record_outside_attempts
-
-pytestmark = pytest.mark.ui
 
 SCREEN = {"width": 1600, "height": 1000}
 KEY = "FAKE-KEY-for-the-kiosk-tests-9"
@@ -63,6 +62,7 @@ def small_text(page: Any) -> list[tuple[str, float]]:
             if size < 18 and "bk-tool" not in cls and not text.startswith("Tiles ©")]
 
 
+@pytest.mark.ui
 def test_dark_kiosk_from_the_address_opens_refresh_with_its_cities_units_and_window(wall):
     """Test that ?kiosk&theme=dark&cities=...&units=metric&tab=refresh&window=24h shows no
     header and no side panel, opens the Refresh tab on those cities in °C, keeps the data
@@ -102,6 +102,7 @@ def test_dark_kiosk_from_the_address_opens_refresh_with_its_cities_units_and_win
         assert app_page.errors == [], app_page.errors
 
 
+@pytest.mark.ui
 def test_bad_address_values_are_named_on_the_page_and_the_credit_stays(wall):
     """Test that unknown units, tab, window and cities in a kiosk address are each named in a
     note on a working page (defaults used, no error page), and the provider's credit and the
@@ -127,3 +128,22 @@ def test_bad_address_values_are_named_on_the_page_and_the_credit_stays(wall):
             assert page.locator("b", has_text="x").count() == 0  # a name is text, not markup
             assert small_text(page) == [], small_text(page)
             assert app_page.errors == [], app_page.errors
+
+
+def test_the_address_is_read_leniently_and_every_unusable_value_is_noted():
+    """Test that the address's values are matched ignoring case and spacing, that cities
+    outside the server's list, unknown values and an over-long list are each left out with a
+    note, and that no argument gives the defaults."""
+    known = ["San Francisco", "Fresno", "San Diego"]
+    chosen = read_address({"kiosk": [b""], "cities": [b"fresno; san  diego;Atlantis"],
+                           "units": [b"METRIC"], "tab": [b"refresh"], "window": [b"24h"]},
+                          known)
+    assert chosen.kiosk and chosen.cities == ("Fresno", "San Diego")
+    assert (chosen.units, chosen.tab, chosen.window) == ("metric", 1, "Last 24 h")
+    assert chosen.notes == ("Not among this server's cities, left out: Atlantis.",)
+    bad = read_address({"units": [b"kelvin"], "window": [b"3d"], "tab": [b"x"],
+                        "cities": [b"x" * 3000]}, known)
+    assert (bad.units, bad.window, bad.tab, bad.cities, bad.kiosk) == (
+        None, None, None, None, False)
+    assert len(bad.notes) == 4
+    assert read_address({}, known) == AddressChoices()

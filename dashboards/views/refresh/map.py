@@ -249,6 +249,9 @@ class CityMap:
             if _columns(labels, LABEL_COLUMNS) != dict(self.labels.data):
                 self.labels.data = _columns(labels, LABEL_COLUMNS)
             self._show_view(bounds)
+        # In a notebook, changes to Bokeh models reach the page only when pushed (a served
+        # page gets them from its session; there this does nothing).
+        pn.io.push_notebook(self.pane)
 
     def _show_view(self, bounds: tuple[float, float, float, float]) -> None:
         # Set even when unchanged here: the browser may have zoomed, panned or snapped the
