@@ -65,6 +65,8 @@ PROVIDER_NAMES = {
     "open-meteo": "Open-Meteo (live, no key)",
     "openweather": "OpenWeather (live)",
 }
+#: Plot height in a kiosk: the three plots, controls and source lines fit a 1080p screen.
+KIOSK_PLOT_HEIGHT_PX = 215
 #: What each provider asks its users to show (Open-Meteo's data is CC BY 4.0).
 PROVIDER_CREDITS = {
     "open-meteo": "Weather data by Open-Meteo.com (CC BY 4.0)",
@@ -92,6 +94,8 @@ class Dashboard(pn.viewable.Viewer):
         self.settings = ViewerSettings(units=address.units or config.units)
         chosen = {k: v for k, v in (("cities", list(address.cities or [])),
                                      ("window", address.window)) if v}
+        if address.kiosk:
+            chosen["plot_height_px"] = KIOSK_PLOT_HEIGHT_PX
         self.streaming = StreamingTab(feed=feed, settings=self.settings, **chosen)
         # The Refresh tab is made the first time it is shown, and then stays. Its map and
         # table are a quarter of the work of building a page, its widgets a tenth more, and
