@@ -23,6 +23,7 @@ from bokeh.models import (
 from panel.models import HTML
 from panel.models.tabulator import DataTabulator
 
+from dashboards.config import DEFAULT_CITIES
 from dashboards.server.feed import NoDataYet
 from dashboards.views.refresh import data as rd
 from dashboards.views.refresh.map import (
@@ -44,7 +45,6 @@ from testing.provider_server import ProviderServer
 from testing.served import wait_until
 from weather import errors
 from weather.cache import CachedProvider
-from weather.cities import DEFAULT_CITIES
 from weather.http import HttpClient
 from weather.models import Observation
 from weather.providers import OpenWeatherProvider
