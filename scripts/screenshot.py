@@ -1,4 +1,7 @@
-"""Take docs/screenshot.png: the app served on demo data with hours of history, in Chromium.
+"""Take the docs' screenshots: the app on demo data with hours of history, in Chromium.
+
+Desktop (both tabs, 1600 x 1000), phone (390 x 844, as a phone lays pages out), the Refresh tab
+in the dark theme, and a dark kiosk (1920 x 1080), into docs/.
 
 Run from the repository after installing the test extra (it drives Playwright and Chromium):
 `python scripts/screenshot.py`. Nothing leaves this machine: the app serves simulated data, the
@@ -29,6 +32,11 @@ from testing.served import (  # noqa: E402
 from weather.providers.demo import DemoProvider  # noqa: E402
 
 VIEWPORT = {"width": 1600, "height": 1000}
+PHONE = {"viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touch": True,
+         "device_scale_factor": 2}
+WALL = {"width": 1920, "height": 1080}
+KIOSK_QUERY = "?kiosk&theme=dark"
+DOCS = REPO_ROOT / "docs"
 STEP_S = 300  # one simulated observation per city every five minutes
 # The app's settings for the shot; None removes one the caller's environment may have set.
 APP_ENV: dict[str, str | None] = {
@@ -91,14 +99,35 @@ def shoot_refresh(app_page: AppPage, path: Path) -> None:
     page.screenshot(path=path)
 
 
+def shoot_page(browser, url: str, path: Path, rows: int, refresh: bool = False,
+               **context_args) -> None:
+    """Open ``url`` in a new browser context and take its Real Time (or Refresh) tab."""
+    context = browser.new_context(**context_args)
+    try:
+        app_page = open_app_page(context, url, timeout_s=120)
+        if refresh:
+            shoot_refresh(app_page, path)
+        else:
+            shoot_real_time(app_page, rows, path)
+        print(f"wrote {path}")
+    finally:
+        context.close()
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--hours", type=float, default=6.0, help="hours of history to plot")
-    parser.add_argument("--out", type=Path, default=REPO_ROOT / "docs" / "screenshot.png",
+    parser.add_argument("--out", type=Path, default=DOCS / "screenshot.png",
                         help="the Real Time tab's PNG")
-    parser.add_argument("--refresh-out", type=Path,
-                        default=REPO_ROOT / "docs" / "screenshot-refresh.png",
+    parser.add_argument("--refresh-out", type=Path, default=DOCS / "screenshot-refresh.png",
                         help="the Refresh tab's PNG")
+    parser.add_argument("--phone-out", type=Path, default=DOCS / "screenshot-phone.png",
+                        help="the Real Time tab on a phone")
+    parser.add_argument("--refresh-dark-out", type=Path,
+                        default=DOCS / "screenshot-refresh-dark.png",
+                        help="the Refresh tab in the dark theme")
+    parser.add_argument("--kiosk-out", type=Path, default=DOCS / "screenshot-kiosk.png",
+                        help="the dark kiosk on a 1920 x 1080 screen")
     args = parser.parse_args(argv)
     try:
         from playwright.sync_api import sync_playwright
@@ -114,13 +143,19 @@ def main(argv: list[str] | None = None) -> int:
                 sync_playwright() as playwright:
             browser = launch_chromium(playwright)
             try:
+                args.out.parent.mkdir(parents=True, exist_ok=True)
                 context = browser.new_context(viewport=VIEWPORT)
                 app_page = open_app_page(context, app.url, timeout_s=120)
-                args.out.parent.mkdir(parents=True, exist_ok=True)
                 shoot_real_time(app_page, rows, args.out)
                 print(f"wrote {args.out}")
                 shoot_refresh(app_page, args.refresh_out)
                 print(f"wrote {args.refresh_out}")
+                context.close()
+                shoot_page(browser, app.url, args.phone_out, rows, **PHONE)
+                shoot_page(browser, app.url + "?theme=dark", args.refresh_dark_out, rows,
+                           refresh=True, viewport=VIEWPORT)
+                shoot_page(browser, app.url + KIOSK_QUERY, args.kiosk_out, rows,
+                           viewport=WALL)
             finally:
                 browser.close()
     return 0

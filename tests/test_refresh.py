@@ -23,9 +23,21 @@ from bokeh.models import (
 from panel.models import HTML
 from panel.models.tabulator import DataTabulator
 
+from dashboards.config import DEFAULT_CITIES
 from dashboards.server.feed import NoDataYet
 from dashboards.views.refresh import data as rd
-from dashboards.views.refresh.map import LABEL_ROOM, extent
+from dashboards.views.refresh.map import (
+    FRAME_HEIGHT_PX,
+    FRAME_WIDTH_PX,
+    LABEL_ROOM,
+    CityMap,
+    extent,
+    label_box,
+    mercator,
+    overlaps,
+    place_labels,
+    view,
+)
 from dashboards.views.refresh.messages import literal_markdown
 from dashboards.views.refresh.tab import RefreshTab
 from dashboards.views.settings import ViewerSettings
@@ -227,26 +239,78 @@ def test_a_rejected_key_keeps_the_last_map_and_table_and_never_shows_the_key(cap
         with caplog.at_level(logging.INFO):
             tab.param.trigger("refresh")
             settle(tab)
-    pd.testing.assert_frame_equal(tab.table_data(), before)
+    assert_kept_and_stale(tab, before)
     assert len(tab.map_data()) == 3 and tab.refreshed_at == refreshed_at
     assert tab.view.message.alert_type == "danger"
     assert "rejected the API key" in tab.notice.text
-    assert "Still showing the data fetched at" in tab.notice.text
+    assert "Still showing the older values, observed up to" in tab.notice.text
     assert any(r.name == "dashboards.views.refresh.tab" and r.levelno == logging.ERROR
                for r in caplog.records)
     assert KEY not in caplog.text and KEY not in tab.view.message.object
 
 
-def test_a_provider_that_is_down_keeps_the_last_data():
-    """Test that every city failing (provider unreachable) leaves the last data drawn."""
+def assert_kept_and_stale(tab: RefreshTab, before: pd.DataFrame) -> None:
+    """The table holds the values of ``before``, each city's status "stale, N ... old"."""
+    after = tab.table_data()
+    pd.testing.assert_frame_equal(after.drop(columns="status"), before.drop(columns="status"))
+    assert all(s.startswith("stale, ") and s.endswith(" old") for s in after["status"])
+
+
+def test_a_provider_that_is_down_keeps_the_last_data_marked_stale():
+    """Test that every city failing (provider unreachable) leaves the last data drawn, each
+    row marked stale with its age, and the message says so."""
     provider = CountingProvider()
     tab = make_tab(provider)
     before = tab.table_data()
     provider.faults = {c: errors.UnreachableError("connection refused", city=c) for c in CITIES}
     tab.param.trigger("refresh")
     settle(tab)
-    pd.testing.assert_frame_equal(tab.table_data(), before)
+    assert_kept_and_stale(tab, before)
     assert "did not answer for any city (unreachable)" in tab.notice.text
+    assert "older values" in tab.notice.text and "marked stale" in tab.notice.text
+
+
+def test_an_offline_refresh_of_the_feeds_data_keeps_it_stale_not_no_data():
+    """Test that a tab opened on the feed's data (never refreshed) whose first Refresh gets
+    nothing keeps those values, marked stale with their age, and does not say "No data"."""
+    provider = CountingProvider()
+    frame = rd.fetched_frame(CITIES, provider.current(CITIES), "demo")
+    tab = make_tab(provider, data=frame)
+    assert tab.refreshed_at is None
+    before = tab.table_data()
+    provider.faults = {c: errors.RequestTimeout("no answer", city=c) for c in CITIES}
+    tab.param.trigger("refresh")
+    settle(tab)
+    assert_kept_and_stale(tab, before)
+    assert "No data to show yet" not in tab.notice.text
+    assert "Still showing the older values, observed up to" in tab.notice.text
+    assert "days old" in tab.table_data()["status"][0]  # the fixed clock is weeks ago
+    assert tab.map_data()["city"].tolist() == CITIES
+
+    provider.faults = {"Fresno": errors.RequestTimeout("no answer", city="Fresno")}
+    tab.param.trigger("refresh")
+    settle(tab)
+    assert tab.table_data()["status"].tolist()[:2] == ["ok", tab.table_data()["status"][1]]
+    assert tab.table_data()["status"][1].startswith("stale, ")
+    assert "Older values kept, marked stale: Fresno." in tab.notice.text
+
+
+def test_the_demo_says_it_knows_only_its_cities_and_how_to_get_live_data():
+    """Test that adding a city the demo does not know explains the demo and live data."""
+    tab = make_tab(DemoProvider(), cities=["Fresno"])
+    tab.view.city_input.value = "Boise"
+    tab.view.add_button.clicks += 1
+    settle(tab)
+    assert "The demo knows only its built-in cities" in tab.notice.text
+    assert "WEATHER_PROVIDER=open-meteo" in tab.notice.text
+    assert tab.cities == ["Fresno"]
+
+
+def test_the_status_counts_one_city_and_several_cities():
+    """Test that the status line says "1 city" and "2 cities"."""
+    provider = CountingProvider()
+    assert "· 1 city" in make_tab(provider, cities=["Fresno"]).view.status.object
+    assert "· 2 cities" in make_tab(provider, cities=["Fresno", "San Diego"]).view.status.object
 
 
 def test_clicks_during_a_fetch_are_ignored_not_queued():
@@ -345,16 +409,45 @@ def test_extent_pads_the_cities_and_widens_a_single_one():
     assert lat1 - lat0 == pytest.approx(4.0)
 
 
-def test_tiles_project_the_points_and_none_draws_plain_degrees():
-    """Test that a tiled map puts the points in Web Mercator and a tile-less one in degrees."""
+def test_tiles_are_drawn_under_the_same_web_mercator_points_as_no_tiles():
+    """Test that a tiled map and a tile-less one place the points in the same Web Mercator
+    metres (axes in degrees either way), and only the first has a tile layer."""
     provider = CountingProvider()
-    frame = rd.fetched_frame(CITIES, provider.current(CITIES), "demo")
-    tiled, tiled_models = rendered_map(make_tab(provider, data=frame, tiles="OSM"))
-    plain, plain_models = rendered_map(make_tab(provider, data=frame, tiles="none"))
+    frame = rd.map_frame(rd.fetched_frame(CITIES, provider.current(CITIES), "demo"),
+                         "temperature", "imperial")
+    drawn = []
+    for tiles in ("OSM", None):
+        city_map = CityMap()
+        city_map.show(frame, "temperature", "Temperature (°F)", tiles)
+        doc = Document()
+        doc.add_root(city_map.pane.get_root(doc))
+        drawn.append((pd.DataFrame(city_map.points.data), set(doc.models)))
+    (tiled, tiled_models), (plain, plain_models) = drawn
     assert any(isinstance(m, TileRenderer) for m in tiled_models)
-    assert abs(tiled["x"]).max() > 1e6  # metres
     assert not any(isinstance(m, TileRenderer) for m in plain_models)
-    assert plain["lon"].tolist() == frame["lon"].tolist()
+    assert abs(plain["x"]).max() > 1e6  # metres
+    assert tiled["x"].tolist() == plain["x"].tolist()
+    assert plain["lon"].tolist() == frame["lon"].tolist()  # for the hover
+
+
+def test_clustered_names_never_cover_each_other_or_a_point():
+    """Test that the names of the seven California cities beside Paris are offset or left
+    out so that no two name boxes, nor a name and a point, overlap."""
+    cities = [*DEFAULT_CITIES, "Paris"]
+    frame = rd.map_frame(rd.fetched_frame(cities, DemoProvider().current(cities), "demo"),
+                         "temperature", "metric")
+    x, y = mercator(frame["lon"].to_numpy(), frame["lat"].to_numpy())
+    points = frame.assign(x=x, y=y)
+    bounds = view(frame)
+    labels = place_labels(points, bounds)
+    assert "Paris" in labels["city"].tolist() and len(labels) >= 3
+    x0, x1, y0, y1 = bounds
+    scale = (FRAME_WIDTH_PX / (x1 - x0), FRAME_HEIGHT_PX / (y1 - y0))
+    boxes = [label_box((r.x - x0) * scale[0], (y1 - r.y) * scale[1],
+                  (r.dx, r.dy, r.align, r.baseline), r.city) for r in labels.itertuples()]
+    for i, a in enumerate(boxes):
+        assert not any(overlaps(a, b) for b in boxes[i + 1:])
+    assert all(x0 < x < x1 and y0 < y < y1 for x, y in zip(x, y, strict=True))
 
 
 def test_literal_markdown_leaves_no_markup():

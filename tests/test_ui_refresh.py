@@ -233,7 +233,12 @@ def test_a_rejected_key_keeps_the_last_table_and_shows_no_key(alone_app, server,
     server.valid_keys = {"ANOTHER-KEY"}
     page.get_by_role("button", name="Refresh").click()
     app_page.wait_until(lambda: "rejected the API key" in message(page), message="auth message")
-    assert table(page) == before
+    after = table(page)
+    # The values stay; each city that had them is marked stale with its age.
+    assert {c: {**r, "status": ""} for c, r in after.items()} == {
+        c: {**r, "status": ""} for c, r in before.items()}
+    assert all(after[c]["status"].startswith("stale, ") for c, s in FIRST.items() if s == "ok")
+    assert "marked stale" in message(page)
     assert map_cities(page) == ["San Francisco", "Fresno", "San Diego", BOLD]
     assert KEY not in page.evaluate(DEEP_TEXT_JS)
 

@@ -6,12 +6,24 @@ import contextlib
 import html
 import logging
 from collections.abc import Callable
+from urllib.parse import urlencode
 
 import panel as pn
 import param
 
 from dashboards.config import AppConfig
+from dashboards.page.address import AddressChoices, read_address
 from dashboards.page.scripts import leave_out_unused_bundles
+from dashboards.page.styles import (
+    COMPACT_SOURCE_CSS,
+    KIOSK_CSS,
+    KIOSK_SOURCE_CSS,
+    KIOSK_TABS_CSS,
+    META_VIEWPORT,
+    PHONE_CSS,
+    KioskDesign,
+    PageDesign,
+)
 from dashboards.server import shared as runtime
 from dashboards.server.server_log import (
     quiet_closed_websockets_of_this_server,
@@ -19,6 +31,7 @@ from dashboards.server.server_log import (
 )
 from dashboards.views.realtime.tab import StreamingTab
 from dashboards.views.refresh.layout import STYLE
+from dashboards.views.refresh.messages import literal_markdown
 from dashboards.views.refresh.tab import RefreshTab
 from dashboards.views.settings import ViewerSettings
 from weather.api import results_frame
@@ -36,6 +49,7 @@ THEME_SWITCH_CSS = """
 a { color: white; text-decoration: none; font-size: 1.05em; white-space: nowrap;
     border: 1px solid rgba(255, 255, 255, 0.6); border-radius: 4px; padding: 4px 10px; }
 a:hover, a:focus { background: rgba(255, 255, 255, 0.15); }
+@media (max-width: 700px) { .word { display: none; } }
 """
 #: Tab titles readable from across a room (the plain design draws them at 12 px), the open
 #: one in the page's text colour: the plain dark design draws it near-black on dark grey.
@@ -54,6 +68,13 @@ PROVIDER_NAMES = {
     "open-meteo": "Open-Meteo (live, no key)",
     "openweather": "OpenWeather (live)",
 }
+#: Plot height in a kiosk: the three plots, controls and source lines fit a 1080p screen.
+KIOSK_PLOT_HEIGHT_PX = 215
+#: What each provider asks its users to show (Open-Meteo's data is CC BY 4.0).
+PROVIDER_CREDITS = {
+    "open-meteo": "Weather data by Open-Meteo.com (CC BY 4.0)",
+    "openweather": "Weather data by OpenWeather",
+}
 DEMO_NOTICE = (
     "**Simulated weather.** These values are generated on this server, not measured. "
     "For live data, start the server with `WEATHER_PROVIDER=open-meteo` (no key needed) "
@@ -65,12 +86,20 @@ class Dashboard(pn.viewable.Viewer):
     """Both tabs and the side panel for one viewer; ``page()`` wraps them in a template."""
 
     config = param.ClassSelector(class_=AppConfig, doc="The server's settings.")
+    address = param.ClassSelector(class_=AddressChoices, doc="""
+        What the page's address chose: kiosk mode, cities, units, tab, window.""")
 
-    def __init__(self, config: AppConfig, **params) -> None:
-        super().__init__(config=config, **params)
+    def __init__(self, config: AppConfig, address: AddressChoices | None = None,
+                 **params) -> None:
+        address = address if address is not None else AddressChoices()
+        super().__init__(config=config, address=address, **params)
         self.feed = feed = runtime.shared_feed(config)
-        self.settings = ViewerSettings(units=config.units)
-        self.streaming = StreamingTab(feed=feed, settings=self.settings)
+        self.settings = ViewerSettings(units=address.units or config.units)
+        chosen = {k: v for k, v in (("cities", list(address.cities or [])),
+                                     ("window", address.window)) if v}
+        if address.kiosk:
+            chosen["plot_height_px"] = KIOSK_PLOT_HEIGHT_PX
+        self.streaming = StreamingTab(feed=feed, settings=self.settings, **chosen)
         # The Refresh tab is made the first time it is shown, and then stays. Its map and
         # table are a quarter of the work of building a page, its widgets a tenth more, and
         # most pages (a wall screen) never show that tab. Panel's `Tabs(dynamic=True)` would
@@ -87,19 +116,36 @@ class Dashboard(pn.viewable.Viewer):
             pn.pane.HTML("Loading the plots…", styles=STYLE, margin=(26, 10)),
             sizing_mode="stretch_width")
         self.tabs = pn.Tabs(("Real Time", self.real_time_slot), ("Refresh", self.refresh_slot),
-                            margin=(0, 20, 0, 0), stylesheets=[TABS_CSS])
+                            margin=(0, 20, 0, 0),
+                            stylesheets=[TABS_CSS, *([KIOSK_TABS_CSS] if address.kiosk else [])])
         _after_the_page_is_sent(self._draw_real_time)
         self.tabs.param.watch(self._on_tab_shown, "active")
+        if address.tab:
+            self.tabs.active = address.tab
         self.units = pn.widgets.RadioButtonGroup(
             label="Units", options=UNIT_CHOICES, value=config.units, color="primary",
             variant="outline",
         )
         self.units.link(self.settings, value="units")
+        source_name = PROVIDER_NAMES.get(feed.provider.name, feed.provider.name)
+        credit = PROVIDER_CREDITS.get(feed.provider.name, "")
+        count = len(config.cities)
         self.source = pn.pane.Markdown(
-            f"**Data source:** {PROVIDER_NAMES.get(feed.provider.name, feed.provider.name)}  \n"
-            f"Polled every {config.interval_s:g} s for {len(config.cities)} cities",
+            f"**Data source:** {source_name}  \n"
+            f"Polled every {config.interval_s:g} s for {count} {'city' if count == 1 else 'cities'}"
+            + (f"  \n{credit}" if credit else ""),
             margin=(0, 10),
         )
+        # The source in one line above the tabs, for screens where the side panel is closed
+        # (a phone) or absent (a kiosk).
+        self.compact_source = pn.pane.HTML(
+            compact_source_html(source_name, credit, feed.provider.name == "demo"),
+            stylesheets=[KIOSK_SOURCE_CSS if address.kiosk else COMPACT_SOURCE_CSS],
+            sizing_mode="stretch_width", margin=(0, 10))
+        # Address values that could not be used: said on the page, never an error page.
+        self.address_notes = pn.pane.Alert(
+            "\n\n".join(literal_markdown(n) for n in address.notes), alert_type="warning",
+            visible=bool(address.notes), sizing_mode="stretch_width", margin=(5, 10))
         self.notice = pn.pane.Alert(
             DEMO_NOTICE, alert_type="warning", visible=feed.provider.name == "demo",
             margin=(5, 10),
@@ -125,7 +171,7 @@ class Dashboard(pn.viewable.Viewer):
         # It opens on the feed's newest data: showing it asks no provider.
         return RefreshTab(
             provider=runtime.shared_refresh_provider(self.config),
-            cities=list(self.config.cities),
+            cities=list(self.address.cities or self.config.cities),
             settings=self.settings,
             tiles=self.config.tiles,
             data=results_frame(self.feed.cities, self.feed.latest_results(), "metric",
@@ -137,28 +183,50 @@ class Dashboard(pn.viewable.Viewer):
 
     def page(self) -> pn.template.BaseTemplate:
         """Return the served page: a template with the side panel and the tabs."""
-        return page_template(main=[self.tabs], sidebar=[self.side], sidebar_width=320)
+        if self.address.kiosk:
+            return page_template(main=[self.compact_source, self.address_notes, self.tabs],
+                                 kiosk=True)
+        return page_template(main=[self.compact_source, self.address_notes, self.tabs],
+                             sidebar=[self.side], sidebar_width=320)
 
 
-def page_template(**params: object) -> pn.template.BaseTemplate:
+def page_template(kiosk: bool = False, **params: object) -> pn.template.BaseTemplate:
     """The page around every view the app serves: title, theme switch and ``params``' areas.
 
     Panel's plain template. The FAST templates load 0.9 MB of web components (a fifth of a
     page's scripts) and style every widget through them: a page showed its first plot 0.15 s
     later (2.89 s against 2.72 s, median of 10 loads on two cores), for a switch in the header.
     """
-    return pn.template.VanillaTemplate(
+    template = pn.template.VanillaTemplate(
         title=TITLE, header=[theme_switch(pn.config.theme)], header_background=HEADER_COLOUR,
-        **params,
+        meta_viewport=META_VIEWPORT, design=KioskDesign if kiosk else PageDesign, **params,
     )
+    template.config.raw_css.append(KIOSK_CSS if kiosk else PHONE_CSS)
+    return template
+
+
+def compact_source_html(source_name: str, credit: str, demo: bool) -> str:
+    """One line naming the data source and its credit; for the demo, that it is simulated."""
+    line = f"<p><b>Data source:</b> {html.escape(source_name)}"
+    line += f" · {html.escape(credit)}</p>" if credit else "</p>"
+    if demo:
+        line += ('<p class="demo">Simulated weather, not measured: start the server with '
+                 "WEATHER_PROVIDER=open-meteo for live data.</p>")
+    return line
 
 
 def theme_switch(theme: str) -> pn.pane.HTML:
-    """A link in the header to this page in the other theme (Panel reads ``?theme=``)."""
+    """A link in the header to this page in the other theme (Panel reads ``?theme=``); the
+    address's other choices (cities, units, ...) are kept."""
     dark = theme == "dark"
     other, label = ("default", "☀ Light theme") if dark else ("dark", "☾ Dark theme")
+    kept = [(name, value.decode("utf-8", "replace") if isinstance(value, bytes) else value)
+            for name, values in (pn.state.session_args or {}).items() if name != "theme"
+            for value in values]
+    href = html.escape("?" + urlencode([*kept, ("theme", other)]))
     return pn.pane.HTML(
-        f'<a href="?theme={other}" title="Show this page in the {label[2:].lower()}">{label}</a>',
+        f'<a href="{href}" title="Show this page in the {label[2:].lower()}">'
+        f'{label[0]}<span class="word"> {label[2:]}</span></a>',
         stylesheets=[THEME_SWITCH_CSS], margin=(0, 10), align="center",
     )
 
@@ -203,7 +271,8 @@ def page_for(config: AppConfig | None = None) -> pn.viewable.Viewable:
     """The page of one session, or a readable error page for a bad setting."""
     try:
         config = AppConfig.from_env() if config is None else config
-        return Dashboard(config).page()
+        address = read_address(pn.state.session_args or {}, config.cities)
+        return Dashboard(config, address).page()
     except ConfigError as exc:
         log.error("weather dashboard cannot start: %s", exc)
         return config_error_page(exc)

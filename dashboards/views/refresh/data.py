@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Sequence
 
 import numpy as np
@@ -21,6 +22,11 @@ TIME_FORMAT = "%Y-%m-%d %H:%M"
 TABLE_TIME_FORMAT = "%m-%d %H:%M"
 #: Longest city name a viewer may type: longer is surely not a city.
 MAX_NAME_LENGTH = 100
+
+
+def count_text(count: int) -> str:
+    """``"1 city"``, ``"7 cities"``."""
+    return f"{count} {'city' if count == 1 else 'cities'}"
 
 
 def column_choices(units: Units) -> dict[str, str]:
@@ -63,8 +69,22 @@ def map_frame(results: pd.DataFrame, column: str, units: Units) -> pd.DataFrame:
     }, columns=list(MAP_COLUMNS)).reset_index(drop=True)
 
 
-def table_frame(results: pd.DataFrame, units: Units) -> pd.DataFrame:
-    """One row per city, failed ones included, values rounded for reading."""
+def age_text(age_s: float) -> str:
+    """``"12 min old"``, ``"3 h old"`` or ``"2 days old"``."""
+    minutes = max(int(age_s // 60), 0)
+    if minutes < 120:
+        return f"{minutes} min old"
+    hours = minutes // 60
+    return f"{hours} h old" if hours < 48 else f"{hours // 24} days old"
+
+
+def table_frame(results: pd.DataFrame, units: Units, stale: Sequence[str] = (),
+                now_s: float | None = None) -> pd.DataFrame:
+    """One row per city, failed ones included, values rounded for reading.
+
+    Cities in ``stale`` (their last fetch failed, older values kept) read "stale, N min old"
+    in the status column, their age counted from their observation time to ``now_s``.
+    """
     shown = convert_frame(results, units)
     table = pd.DataFrame({"city": shown["city"].astype(str)})
     for quantity in QUANTITIES:
@@ -73,6 +93,13 @@ def table_frame(results: pd.DataFrame, units: Units) -> pd.DataFrame:
     # browser.
     table["time"] = _clock_text(shown["time"], TABLE_TIME_FORMAT)
     table["status"] = shown["status"].astype(str)
+    if len(stale):
+        now = pd.Timestamp(time.time() if now_s is None else now_s, unit="s", tz="UTC")
+        for i in np.flatnonzero(shown["city"].isin(stale).to_numpy()):
+            observed = shown["time"].iloc[i]
+            if not pd.isna(observed):
+                age = (now - observed).total_seconds()
+                table.loc[i, "status"] = f"stale, {age_text(age)}"
     return table.reset_index(drop=True)
 
 
@@ -101,6 +128,21 @@ def failure_text(results: pd.DataFrame) -> str:
     parts = [f"{row.city} ({row.status})" for row in failed.itertuples()]
     noun = "city" if len(parts) == 1 else "cities"
     return f"No data for {len(parts)} {noun}, left off the map: {'; '.join(parts)}."
+
+
+def keep_older(previous: pd.DataFrame | None, new: pd.DataFrame) -> tuple[pd.DataFrame, list]:
+    """``new`` with the older good row of each city that failed for a passing reason
+    (unreachable, timeout, ...) kept instead, and those cities."""
+    if previous is None:
+        return new, []
+    good = previous[previous["status"] == "ok"].drop_duplicates("city", keep="last")
+    # A city the provider says does not exist has no older values worth showing.
+    replace = ~new["status"].isin(("ok", "not found")) & new["city"].isin(good["city"])
+    kept = new.loc[replace, "city"].tolist()
+    if not kept:
+        return new, []
+    merged = merge_rows(new, good[good["city"].isin(kept)])
+    return select_cities(merged, new["city"].tolist()), kept
 
 
 def merge_rows(results: pd.DataFrame, new: pd.DataFrame) -> pd.DataFrame:

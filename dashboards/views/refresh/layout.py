@@ -10,8 +10,8 @@ import pandas as pd
 import panel as pn
 from bokeh.models.widgets.tables import NumberFormatter
 
-from dashboards.views.refresh.data import MAX_NAME_LENGTH, TABLE_COLUMNS
-from dashboards.views.refresh.map import MAP_HEIGHT_PX, CityMapPane
+from dashboards.views.refresh.data import MAX_NAME_LENGTH, TABLE_COLUMNS, count_text
+from dashboards.views.refresh.map import MAP_HEIGHT_PX, CityMap
 from dashboards.views.refresh.messages import Notice, clock
 from weather.models import QUANTITIES
 
@@ -29,6 +29,25 @@ FORMATTERS = {
     **{q: NumberFormatter(format="0.0", nan_format="–", text_align="right") for q in QUANTITIES},
 }
 STYLE = {"font-size": "1.15em"}
+SCOPE_NOTE = ("Cities added or removed here are for this page only: the Real Time tab, "
+              "the server's feed and other viewers keep the server's list.")
+#: The table in the page's theme colours (Tabulator's own theme is white in a dark page).
+TABLE_CSS = """
+.tabulator, .tabulator .tabulator-header, .tabulator .tabulator-header .tabulator-col,
+.tabulator .tabulator-tableholder, .tabulator .tabulator-tableholder .tabulator-table,
+.tabulator .tabulator-row, .tabulator .tabulator-row .tabulator-cell,
+.tabulator .tabulator-header .tabulator-col .tabulator-col-content,
+.tabulator .tabulator-header .tabulator-col .tabulator-col-title {
+  background-color: var(--panel-background-color); color: var(--panel-on-background-color);
+  border-color: color-mix(in srgb, var(--panel-on-background-color) 25%, transparent);
+}
+/* On a narrow screen the table scrolls sideways inside its own box, not the page. */
+.tabulator { max-width: 100%; }
+.tabulator .tabulator-row.tabulator-row-even,
+.tabulator .tabulator-row.tabulator-row-even .tabulator-cell {
+  background-color: var(--panel-surface-color); color: var(--panel-on-surface-color);
+}
+"""
 #: A spinning arc, shown only while the Refresh tab waits for a fetch. Turned by CSS, which
 #: the browser animates apart from the page's own work: the SVG animation it replaced took
 #: twice the CPU, and ran on unseen wherever the arc sat in a hidden tab.
@@ -52,24 +71,30 @@ class RefreshView:
         # Plain text plus a spinner while a fetch runs. Only the text changes: showing or
         # hiding an element, or a loading overlay, makes the browser lay out every plot of
         # the page again (about 80 ms each here, several per click).
-        self.status = pn.pane.HTML("", styles=STYLE, margin=(26, 10, 5, 10))
+        self.status = pn.pane.HTML("", styles={**STYLE, "flex": "1 1 320px"},
+                                   margin=(26, 10, 5, 10))
         self._status_text = ""
         self._busy = False
         self.message = pn.pane.Alert("", alert_type="info", visible=False,
                                      sizing_mode="stretch_width", margin=(5, 10))
-        self.map = CityMapPane(dark=pn.config.theme == "dark", sizing_mode="stretch_width",
-                               min_width=480, height=MAP_HEIGHT_PX, margin=(5, 10),
-                               styles={"flex": "1 1 480px"})  # takes the width the table leaves
+        self.map = CityMap(dark=pn.config.theme == "dark", sizing_mode="stretch_width",
+                           height=MAP_HEIGHT_PX, margin=(5, 10))
+        # The map takes the width the table leaves.
+        map_box = pn.Column(self.map.pane, sizing_mode="stretch_width", min_width=300,
+                            styles={"flex": "1 1 480px"}, margin=0)
         self.table = pn.widgets.Tabulator(
             pd.DataFrame(columns=list(TABLE_COLUMNS)), disabled=True, show_index=False,
             selectable=False, formatters=FORMATTERS, layout="fit_data_stretch",
-            sizing_mode="stretch_width",
+            sizing_mode="stretch_width", stylesheets=[TABLE_CSS],
         )
         self.city_input = pn.widgets.TextInput(
             label="Add a city", placeholder="City name, e.g. Chicago",
             max_length=MAX_NAME_LENGTH, sizing_mode="stretch_width")
         self.add_button = pn.widgets.Button(label="Add", width=90,
                                             margin=(26, 10, 5, 5))
+        # Said where cities are added: the list is this page's own.
+        self.scope_note = pn.pane.HTML(SCOPE_NOTE, sizing_mode="stretch_width",
+                                       margin=(0, 10), styles={"opacity": "0.8"})
         # A native list box: its options are text, whatever the city names contain.
         self.city_list = pn.widgets.MultiSelect(label="Cities (select to remove)", size=7,
                                                 sizing_mode="stretch_width")
@@ -78,16 +103,23 @@ class RefreshView:
         side = pn.Column(
             self.table,
             pn.Row(self.city_input, self.add_button, sizing_mode="stretch_width"),
+            self.scope_note,
             self.city_list,
             self.remove_button,
-            width=TABLE_WIDTH_PX,
+            # Its full width beside the map; a phone's width below it. A page with larger
+            # text (a kiosk) widens it through the CSS variable.
+            sizing_mode="stretch_width", min_width=0,
+            styles={"flex": f"0 1 var(--weather-table-width, {TABLE_WIDTH_PX}px)",
+                    "max-width": f"var(--weather-table-width, {TABLE_WIDTH_PX}px)"},
         )
         self.layout = pn.Column(
-            pn.Row(self.refresh_button, self.column_select, self.status),
+            # The controls wrap onto more lines on a narrow screen.
+            pn.FlexBox(self.refresh_button, self.column_select, self.status, flex_wrap="wrap",
+                       align_items="flex-start", sizing_mode="stretch_width"),
             self.message,
             # Side by side where both fit; on a narrower screen (1440 px or less with the side
             # panel open) the table goes below the map instead of past the page's edge.
-            pn.FlexBox(self.map.pane, side, flex_wrap="wrap", sizing_mode="stretch_width"),
+            pn.FlexBox(map_box, side, flex_wrap="wrap", sizing_mode="stretch_width"),
             sizing_mode="stretch_width",
         )
 
@@ -104,10 +136,11 @@ class RefreshView:
     def show_status(self, refreshed_at: float | None, results: pd.DataFrame,
                     count: int) -> None:
         newest = results.loc[results["status"] == "ok", "time"].max()
+        cities = count_text(count)
         if refreshed_at is not None:
-            text = f"Refreshed {clock(refreshed_at)} UTC · {count} cities"
+            text = f"Refreshed {clock(refreshed_at)} UTC · {cities}"
         elif not pd.isna(newest):
-            text = f"Observed up to {newest:%H:%M} UTC · {count} cities · Refresh for newer"
+            text = f"Observed up to {newest:%H:%M} UTC · {cities} · Refresh for newer"
         else:
             text = "Waiting for the first data…"
         self._status_text = text

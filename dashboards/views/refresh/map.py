@@ -1,17 +1,25 @@
-"""The Refresh tab's map: each city a point coloured by one quantity, on optional web tiles."""
+"""The Refresh tab's map: a Bokeh figure it owns, each city a point coloured by one quantity."""
 
 from __future__ import annotations
 
 import warnings
 
-import holoviews as hv
-import hvplot.pandas  # noqa: F401  (registers .hvplot on frames)
+import numpy as np
 import pandas as pd
 import panel as pn
-from bokeh.models import ColorBar
-from holoviews.util.transform import lon_lat_to_easting_northing
+import xyzservices.providers as xyz
+from bokeh.models import (
+    ColorBar,
+    ColumnDataSource,
+    HoverTool,
+    LinearColorMapper,
+    Range1d,
+    TileRenderer,
+    WMTSTileSource,
+)
+from bokeh.palettes import RdYlBu11, Viridis256, YlGnBu9, interp_palette
+from bokeh.plotting import figure
 
-from dashboards.views.plotting import CANVAS, MAP_FONTS, drawn_plots
 from dashboards.views.refresh.data import quantity_name
 
 MAP_HEIGHT_PX = 680
@@ -23,16 +31,71 @@ MIN_SPAN_DEG = 4.0
 DEFAULT_EXTENT = (-125.0, -113.0, 31.5, 42.5)
 #: Web Mercator stops short of the poles.
 MAX_LAT = 84.0
-#: Colour map per quantity: a diverging one for temperature, sequential ones for the rest.
-CMAPS = {"temperature": "RdYlBu_r", "humidity": "YlGnBu", "wind_speed": "viridis"}
-#: Above this many cities the names are left to the hover, or they would cover each other.
-MAX_LABELS = 25
+#: Earth's radius in Web Mercator (metres).
+EARTH_RADIUS_M = 6378137.0
+#: Colour palette per quantity, low to high: blue to red for temperature.
+PALETTES = {"temperature": interp_palette(RdYlBu11, 256),
+            "humidity": interp_palette(tuple(reversed(YlGnBu9)), 256), "wind_speed": Viridis256}
 #: Extra room east of the cities for their names, as a fraction of the width.
 LABEL_ROOM = 0.4
 #: Gap between a point's centre and its name, in screen pixels.
 LABEL_OFFSET_PX = 22
-#: City names on a map without tiles, in the text colour of each page theme.
-LABEL_COLOURS = {"light": "#222222", "dark": "#e8e8e8"}
+#: Point diameter in screen pixels.
+POINT_SIZE_PX = 30
+#: City names: font size in pixels, and the estimate of a character's width and a box's
+#: height used to keep names from covering each other.
+LABEL_FONT_PX = 17
+LABEL_CHAR_WIDTH_PX = 11.0
+LABEL_BOX_HEIGHT_PX = 28.0
+#: The smallest frame the map is drawn in (pixels): names are placed to fit even there.
+FRAME_WIDTH_PX = 280
+FRAME_HEIGHT_PX = 520
+#: Widest and narrowest shape (width / height) the shown extent is stretched to.
+ASPECT_RANGE = (1.0, 1.8)
+#: City name boxes, in each page theme: dark text on light, light text on dark.
+LABEL_COLOURS = {
+    "light": {"text_color": "#1b1b1b", "background_fill_color": "#ffffff"},
+    "dark": {"text_color": "#f0f0f0", "background_fill_color": "#1e1e1e"},
+}
+#: The tiles' credit in the page's theme colours, large enough to read (BokehJS draws it
+#: white at half opacity in 9 px, which the dark theme's white text made unreadable).
+CREDIT_CSS = """
+.bk-Panel {
+  background-color: color-mix(in srgb, var(--panel-background-color, #fff) 85%, transparent)
+    !important;
+  color: var(--panel-on-background-color, #000) !important;
+  font-size: 12px !important;
+}
+"""
+#: Tile sources by the names ``WEATHER_TILES`` accepts (``dashboards.config.TILES``).
+TILE_PROVIDERS = {
+    "EsriImagery": xyz.Esri.WorldImagery,
+    "OSM": xyz.OpenStreetMap.Mapnik,
+    "CartoLight": xyz.CartoDB.Positron,
+}
+#: Where a name goes, tried in this order: (x offset, y offset, align, baseline) in pixels
+#: (y down, as on screen).
+LABEL_PLACES = (
+    (LABEL_OFFSET_PX, 0, "left", "middle"),
+    (-LABEL_OFFSET_PX, 0, "right", "middle"),
+    (0, -LABEL_OFFSET_PX, "center", "bottom"),
+    (0, LABEL_OFFSET_PX, "center", "top"),
+    (LABEL_OFFSET_PX, -LABEL_OFFSET_PX, "left", "bottom"),
+    (LABEL_OFFSET_PX, LABEL_OFFSET_PX, "left", "top"),
+    (-LABEL_OFFSET_PX, -LABEL_OFFSET_PX, "right", "bottom"),
+    (-LABEL_OFFSET_PX, LABEL_OFFSET_PX, "right", "top"),
+)
+POINT_COLUMNS = ("city", "x", "y", "lat", "lon", "value", "value_text", "time_text")
+LABEL_COLUMNS = ("x", "y", "city", "dx", "dy", "align", "baseline")
+
+
+def mercator(lon: np.ndarray | float, lat: np.ndarray | float) -> tuple:
+    """Web Mercator metres (x, y) of longitudes and latitudes in degrees."""
+    lon = np.asarray(lon, dtype="float64")
+    lat = np.clip(np.asarray(lat, dtype="float64"), -MAX_LAT, MAX_LAT)
+    x = np.radians(lon) * EARTH_RADIUS_M
+    y = np.log(np.tan(np.pi / 4 + np.radians(lat) / 2)) * EARTH_RADIUS_M
+    return x, y
 
 
 def extent(frame: pd.DataFrame) -> tuple[float, float, float, float]:
@@ -49,9 +112,19 @@ def extent(frame: pd.DataFrame) -> tuple[float, float, float, float]:
     return bounds[0], east, bounds[2], bounds[3]
 
 
-def _offset_labels(plot: object, element: object) -> None:
-    # HoloViews offsets labels in data units; Bokeh's glyph can offset them in pixels.
-    plot.handles["glyph"].x_offset = LABEL_OFFSET_PX  # type: ignore[attr-defined]
+def view(frame: pd.DataFrame) -> tuple[float, float, float, float]:
+    """``(x0, x1, y0, y1)`` in Web Mercator metres: ``extent`` widened to a map's shape."""
+    lon0, lon1, lat0, lat1 = extent(frame)
+    (x0, x1), (y0, y1) = mercator([lon0, lon1], [lat0, lat1])
+    width, height = x1 - x0, y1 - y0
+    low, high = ASPECT_RANGE
+    if width < height * low:  # too tall: widen around the centre
+        pad = (height * low - width) / 2
+        x0, x1 = x0 - pad, x1 + pad
+    elif width > height * high:  # too wide: heighten around the centre
+        pad = (width / high - height) / 2
+        y0, y1 = y0 - pad, y1 + pad
+    return float(x0), float(x1), float(y0), float(y1)
 
 
 def colour_limits(frame: pd.DataFrame) -> tuple[float, float]:
@@ -63,146 +136,145 @@ def colour_limits(frame: pd.DataFrame) -> tuple[float, float]:
     return (low - 1, high + 1) if low == high else (low, high)
 
 
-def _colorbar_title(label: str):
-    """A hook that titles the colour bar (upright, like the axis labels); HoloViews sets
-    ``clabel`` only on the first draw."""
-
-    def hook(plot: object, element: object) -> None:
-        for handle in plot.handles.values():  # type: ignore[attr-defined]
-            if isinstance(handle, ColorBar):
-                handle.title = label
-                handle.title_text_font_style = "normal"
-
-    return hook
+def label_box(px: float, py: float, place: tuple, name: str) -> tuple[float, float, float, float]:
+    """The screen box (left, top, right, bottom) of ``name`` drawn at ``place`` off a point."""
+    dx, dy, align, baseline = place
+    width = len(name) * LABEL_CHAR_WIDTH_PX + 8
+    left = px + dx - {"left": 0, "center": width / 2, "right": width}[align]
+    top = py + dy - {"top": 0, "middle": LABEL_BOX_HEIGHT_PX / 2,
+                     "bottom": LABEL_BOX_HEIGHT_PX}[baseline]
+    return left, top, left + width, top + LABEL_BOX_HEIGHT_PX
 
 
-def _labels(frame: pd.DataFrame, projected: bool, dark: bool) -> hv.Labels:
-    """City names right of their points, clear of the markers (none past ``MAX_LABELS``)."""
-    if len(frame) > MAX_LABELS:
-        # Too many names would cover each other: an empty layer keeps the map's shape.
-        frame = frame.iloc[0:0]
-    x, y = frame["lon"].to_numpy(), frame["lat"].to_numpy()
-    dims = ["lon", "lat"]
-    if projected:
-        # hvPlot projects the points for the tiles itself; labels are placed to match.
-        x, y = lon_lat_to_easting_northing(x, y)
-        dims = ["x", "y"]
-    data = pd.DataFrame({dims[0]: x, dims[1]: y, "city": frame["city"].to_numpy()})
-    # On imagery, white with a dark outline reads best; on a blank map, plain text in the
-    # page's foreground colour (dark grey was all but invisible in the dark theme).
-    if projected:
-        colours = {"text_color": "white", "text_outline_color": "black"}
-    else:
-        colours = {"text_color": LABEL_COLOURS["dark" if dark else "light"]}
-    return hv.Labels(data, dims, "city").opts(
-        text_font_size="13pt", text_font_style="bold", text_align="left",
-        text_baseline="middle", hooks=[_offset_labels], **colours,
-    )
+def overlaps(a: tuple, b: tuple) -> bool:
+    return a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]
 
 
-def city_map(frame: pd.DataFrame, column: str, label: str, tiles: str | None,
-             title: str = "", dark: bool = False) -> hv.Overlay:
-    """Points of ``frame`` (``refresh_data.MAP_COLUMNS``) coloured by ``value``, with names.
+def place_labels(points: pd.DataFrame, bounds: tuple[float, float, float, float]) -> pd.DataFrame:
+    """Names for ``points`` (x, y in metres) that cover no other name nor point.
 
-    ``label`` (e.g. "Temperature (°F)") titles the colour bar; ``tiles`` names an hvPlot tile
-    source or is None for a plain lon/lat map. The hover shows the city, the value with its
-    unit, the observation time and the position in degrees (not Web Mercator metres).
-    Whatever the frame, the layers are the same, so a ``DynamicMap`` can redraw the map in
-    place from a new frame: only the data, colours and ranges go to the browser.
+    Each name goes to the first of ``LABEL_PLACES`` where its box stays inside the smallest
+    frame the map is drawn in and clear of every name placed before and of every point; a
+    name with no such place is left to the hover.
     """
-    lon0, lon1, lat0, lat1 = extent(frame)
-    low, high = colour_limits(frame)
-    # HoloViews takes the span of the values itself, unless they are all one value.
-    clim = (low, high) if len(frame) and frame["value"].nunique() == 1 else None
-    with warnings.catch_warnings():
-        # hvPlot warns that it cannot find the bounds of an empty frame; the limits are given.
-        warnings.filterwarnings("ignore", message="Could not determine")
-        points = frame.hvplot.points(
-            x="lon", y="lat", c="value", tiles=tiles or None,
-            hover_cols=["city", "lat", "lon", "value_text", "time_text"],
-            hover_tooltips=[
-                ("City", "@{city}"),
-                (quantity_name(column), "@{value_text}"),
-                ("Observed", "@{time_text}"),
-                ("Position", "@{lat}{0.00}°, @{lon}{0.00}°"),
-            ],
-            clabel=label, cmap=CMAPS[column], clim=clim, colorbar=True,
-            size=900, line_color="white", line_width=2.5, alpha=0.95,
-            xlim=(lon0, lon1), ylim=(lat0, lat1),
-            responsive=True, height=MAP_HEIGHT_PX, title=title, fontsize=MAP_FONTS,
-            xlabel="Longitude", ylabel="Latitude",
-        )
-    # The colour bar goes below the map, so the points get the width beside the table.
-    points = points.opts(hv.opts.Points(hooks=[_colorbar_title(label)],
-                                        colorbar_position="bottom"))
-    drawn = (points * _labels(frame, projected=bool(tiles), dark=dark)).opts(**CANVAS)
-    return drawn.opts(active_tools=["wheel_zoom"]) if tiles else drawn
+    x0, x1, y0, y1 = bounds
+    scale_x, scale_y = FRAME_WIDTH_PX / (x1 - x0), FRAME_HEIGHT_PX / (y1 - y0)
+    screen = [((x - x0) * scale_x, (y1 - y) * scale_y)
+              for x, y in zip(points["x"], points["y"], strict=True)]
+    radius = POINT_SIZE_PX / 2
+    taken = [(px - radius, py - radius, px + radius, py + radius) for px, py in screen]
+    rows = []
+    for (px, py), row in zip(screen, points.itertuples(), strict=True):
+        for place in LABEL_PLACES:
+            box = label_box(px, py, place, row.city)
+            inside = box[0] >= 0 and box[2] <= FRAME_WIDTH_PX and box[1] >= 0 \
+                and box[3] <= FRAME_HEIGHT_PX
+            own = (px - radius, py - radius, px + radius, py + radius)
+            if inside and not any(overlaps(box, t) for t in taken if t != own):
+                taken.append(box)
+                rows.append((row.x, row.y, row.city, *place))
+                break
+    return pd.DataFrame(rows, columns=list(LABEL_COLUMNS))
 
 
-class CityMapPane:
-    """The map of one Refresh tab, redrawn in place as new values arrive.
+def _columns(frame: pd.DataFrame, columns: tuple[str, ...]) -> dict[str, list]:
+    return {c: frame[c].tolist() for c in columns}
 
-    When only the values changed (the usual refresh: same cities, column, units and tiles),
-    the points' colours, hover texts and colour bar span are written straight into each
-    page's Bokeh models: a few hundred bytes, nothing laid out again. Another column or unit
-    goes through HoloViews, which recolours and retitles the same figure; other cities or
-    tiles get a new figure.
+
+class CityMap:
+    """The map of one Refresh tab: a Bokeh figure, its sources and colour mapper, kept.
+
+    New values, cities, columns or units change the data of the sources, the mapper's span
+    and the ranges (always showing every city, and what the reset tool returns to); the
+    figure is never drawn again. Coordinates are Web Mercator with or without tiles, so the
+    axes read in degrees either way.
     """
 
     def __init__(self, dark: bool = False, **pane_params: object) -> None:
-        self.dark = dark  # the page's theme: city names on a blank map take its text colour
-        self.pane = pn.pane.HoloViews(None, **pane_params)
-        self._frames: hv.streams.Pipe | None = None
-        self._options: tuple[str, str, str | None] = ("temperature", "", None)
-        self._places: tuple | None = None  # the cities drawn and their positions
+        self.dark = dark
+        self.points = ColumnDataSource({c: [] for c in POINT_COLUMNS})
+        self.labels = ColumnDataSource({c: [] for c in LABEL_COLUMNS})
+        self.mapper = LinearColorMapper(palette=PALETTES["temperature"], low=0, high=1)
+        x0, x1, y0, y1 = view(pd.DataFrame())
+        self.figure = fig = figure(
+            x_axis_type="mercator", y_axis_type="mercator", output_backend="canvas",
+            x_range=Range1d(x0, x1), y_range=Range1d(y0, y1),
+            tools="pan,wheel_zoom,reset", toolbar_location="above",
+            sizing_mode="stretch_width", height=MAP_HEIGHT_PX, min_width=FRAME_WIDTH_PX,
+            x_axis_label="Longitude", y_axis_label="Latitude", stylesheets=[CREDIT_CSS],
+        )
+        for axis in (fig.xaxis[0], fig.yaxis[0]):
+            axis.axis_label_text_font_style = "normal"
+            axis.axis_label_text_font_size = "17px"
+            axis.major_label_text_font_size = "14px"
+        fig.grid.visible = False
+        dots = fig.scatter(
+            "x", "y", source=self.points, size=POINT_SIZE_PX, line_color="white",
+            line_width=2.5, fill_alpha=0.95,
+            fill_color={"field": "value", "transform": self.mapper})
+        fig.text(
+            "x", "y", text="city", source=self.labels, x_offset="dx", y_offset="dy",
+            text_align="align", text_baseline="baseline", text_font_size=f"{LABEL_FONT_PX}px",
+            text_font_style="bold", padding=4, border_radius=4, background_fill_alpha=0.85,
+            **LABEL_COLOURS["dark" if dark else "light"],
+        )
+        self.hover = HoverTool(renderers=[dots])
+        fig.add_tools(self.hover)
+        self.colour_bar = ColorBar(
+            color_mapper=self.mapper, title="", title_text_font_style="normal",
+            title_text_font_size="17px", major_label_text_font_size="14px",
+            orientation="horizontal", height=14, padding=8)
+        fig.add_layout(self.colour_bar, "below")
+        self.tiles: TileRenderer | None = None
+        self.pane = pn.pane.Bokeh(fig, **pane_params)
 
     def show(self, frame: pd.DataFrame, column: str, label: str, tiles: str | None) -> None:
-        """Draw ``frame`` (``refresh_data.MAP_COLUMNS``) coloured by ``column``."""
-        options = (column, label, tiles)
-        places = (tuple(frame["city"]), tuple(frame["lon"]), tuple(frame["lat"]))
-        if self._frames is None or tiles != self._options[2] or places != self._places:
-            # First drawing, tiles added or removed, or other cities: a new figure. Changing
-            # the number of points of a shown figure in place made BokehJS fail ("Size
-            # mismatch") when the points and their names changed together.
-            self._options = options
-            self._frames = hv.streams.Pipe(data=frame)
-            self.pane.object = hv.DynamicMap(self._draw, streams=[self._frames])
-        elif options == self._options and self._write_values(frame):
-            self._frames.update(data=frame)  # for pages drawn later; shown ones are done
-        else:
-            self._options = options
-            self._frames.send(frame)
-        self._places = places
-        # A page drawn from now on (the tab shown again in a notebook) must start from this
-        # frame, not from the one HoloViews cached when the map was first drawn.
-        self.pane.object.reset()
-
-    def _draw(self, data: pd.DataFrame) -> hv.Overlay:
-        return city_map(data, *self._options, dark=self.dark)
-
-    def _write_values(self, frame: pd.DataFrame) -> bool:
-        """Put ``frame``'s values into every shown copy of the map; False if one has none."""
-        shown = [_points_plot(plot) for plot in drawn_plots(self.pane)]
-        if not shown or any(points is None for points in shown):
-            return False
+        """Draw ``frame`` (``data.MAP_COLUMNS``) coloured by ``column``; ``tiles`` names a
+        source in ``TILE_PROVIDERS`` or is None for none."""
+        x, y = mercator(frame["lon"].to_numpy(), frame["lat"].to_numpy())
+        points = frame.assign(x=x, y=y)
+        bounds = view(frame)
         low, high = colour_limits(frame)
-        values = frame["value"].to_numpy()
-        new_data = {"value": values, "color": values,
-                    "value_text": frame["value_text"].to_numpy(),
-                    "time_text": frame["time_text"].to_numpy()}
-        for points in shown:
-            source = points.handles["source"]
-            source.data = {**source.data, **new_data}
-            points.handles["color_color_mapper"].update(low=low, high=high)
-        return True
+        with pn.io.hold():
+            self._show_tiles(tiles)
+            if self.colour_bar.title != label:
+                self.colour_bar.title = label
+                self.mapper.palette = PALETTES[column]
+                self.hover.tooltips = [
+                    ("City", "@{city}"), (quantity_name(column), "@{value_text}"),
+                    ("Observed", "@{time_text}"), ("Position", "@{lat}{0.00}°, @{lon}{0.00}°")]
+            self.mapper.update(low=low, high=high)
+            self.points.data = _columns(points, POINT_COLUMNS)
+            labels = place_labels(points, bounds)
+            if _columns(labels, LABEL_COLUMNS) != dict(self.labels.data):
+                self.labels.data = _columns(labels, LABEL_COLUMNS)
+            self._show_view(bounds)
+        # In a notebook, changes to Bokeh models reach the page only when pushed (a served
+        # page gets them from its session; there this does nothing).
+        pn.io.push_notebook(self.pane)
 
+    def _show_view(self, bounds: tuple[float, float, float, float]) -> None:
+        # Set even when unchanged here: the browser may have zoomed, panned or snapped the
+        # ranges to its tiles' zoom levels; the reset tool returns to the reset values.
+        x0, x1, y0, y1 = bounds
+        for rng, (start, end) in ((self.figure.x_range, (x0, x1)),
+                                  (self.figure.y_range, (y0, y1))):
+            rng.update(start=start, end=end, reset_start=start, reset_end=end)
 
-def _points_plot(plot: object) -> object | None:
-    """The HoloViews plot of the points layer in a drawn map, if it has the handles we set."""
-    for layer in (getattr(plot, "subplots", None) or {}).values():
-        handles = getattr(layer, "handles", {})
-        source = handles.get("source")
-        if (handles.get("color_color_mapper") is not None and source is not None
-                and {"value", "color", "value_text", "time_text"} <= set(source.data)):
-            return layer
-    return None
+    def _show_tiles(self, tiles: str | None) -> None:
+        name = None if self.tiles is None else self.tiles.name
+        if name == tiles:
+            return
+        renderers = [r for r in self.figure.renderers if r is not self.tiles]
+        self.tiles = None
+        if tiles is not None:
+            provider = TILE_PROVIDERS[tiles]
+            with warnings.catch_warnings():
+                # xyzservices warns that CARTO may one day want a key; the tiles load today.
+                warnings.simplefilter("ignore")
+                url = provider.build_url()
+            self.tiles = TileRenderer(name=tiles, tile_source=WMTSTileSource(
+                url=url, attribution=provider.html_attribution,
+                max_zoom=provider.get("max_zoom", 19)))
+            renderers.insert(0, self.tiles)
+        self.figure.renderers = renderers

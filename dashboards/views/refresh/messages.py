@@ -10,7 +10,13 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from dashboards.views.refresh.data import MAX_NAME_LENGTH, failed_rows, failure_text, same_city
+from dashboards.views.refresh.data import (
+    MAX_NAME_LENGTH,
+    age_text,
+    failed_rows,
+    failure_text,
+    same_city,
+)
 from weather.errors import AuthError, NotFoundError, RateLimitError, WeatherError
 
 # Characters Markdown would read as formatting: backslash-escaped so names show as typed.
@@ -42,10 +48,14 @@ def clock(timestamp: float) -> str:
     return time.strftime("%H:%M:%S", time.gmtime(timestamp))
 
 
-def _kept(refreshed_at: float | None) -> str:
-    if refreshed_at is None:
+def _kept(newest: pd.Timestamp | None, now_s: float | None = None) -> str:
+    """What the viewer still sees: the older values and their age, or nothing."""
+    if newest is None or pd.isna(newest):
         return "No data to show yet."
-    return f"Still showing the data fetched at {clock(refreshed_at)} UTC."
+    now = time.time() if now_s is None else now_s
+    age = age_text(now - newest.timestamp())
+    return (f"Still showing the older values, observed up to {newest:%H:%M} UTC ({age}), "
+            "marked stale in the table.")
 
 
 def _reason(error: BaseException) -> str:
@@ -67,23 +77,29 @@ def describe(error: BaseException) -> str:
     return type(error).__name__
 
 
-def fetch_failed(error: BaseException, refreshed_at: float | None) -> Notice:
-    """The whole fetch failed: the key, the rate limit, or something unexpected."""
-    return Notice(f"Refresh failed. {_reason(error)} {_kept(refreshed_at)}", "danger")
+def fetch_failed(error: BaseException, newest: pd.Timestamp | None) -> Notice:
+    """The whole fetch failed: the key, the rate limit, the network, or something unexpected.
+
+    ``newest`` is the newest observation time still shown, if any.
+    """
+    return Notice(f"Refresh failed. {_reason(error)} {_kept(newest)}", "danger")
 
 
-def nothing_fetched(frame: pd.DataFrame, refreshed_at: float | None) -> Notice:
-    """Every city failed, e.g. the provider is down."""
+def nothing_fetched(frame: pd.DataFrame, newest: pd.Timestamp | None) -> Notice:
+    """Every city failed, e.g. the provider is down or this server is offline."""
     statuses = sorted(set(frame["status"]))
     return Notice(f"The weather provider did not answer for any city ({', '.join(statuses)}). "
-                  f"{_kept(refreshed_at)}", "danger")
+                  f"{_kept(newest)}", "danger")
 
 
-def partial_failure(frame: pd.DataFrame) -> Notice:
-    """Some cities failed: name them; nothing to say if none did."""
+def partial_failure(frame: pd.DataFrame, kept: Sequence[str] = ()) -> Notice:
+    """Some cities failed: name them, and those whose older values are still shown."""
     text = failure_text(frame)
     if not text:
         return NO_NOTICE
+    if kept:
+        text = (f"{text.removesuffix('.').replace(', left off the map:', ':')}. "
+                f"Older values kept, marked stale: {'; '.join(kept)}.")
     return Notice(text, "danger" if len(failed_rows(frame)) == len(frame) else "warning")
 
 
@@ -99,8 +115,14 @@ def check_new_city(name: str, cities: Sequence[str]) -> Notice | None:
     return None
 
 
-def not_added(name: str, error: BaseException) -> Notice:
-    """The provider did not confirm ``name``; the list is unchanged."""
+def not_added(name: str, error: BaseException, demo: bool = False) -> Notice:
+    """The provider did not confirm ``name``; the list is unchanged. ``demo``: the provider
+    is the demo, which knows only its built-in cities."""
+    if isinstance(error, NotFoundError) and demo:
+        return Notice(f"The demo knows only its built-in cities, and {name} is not one of "
+                      "them. For live weather of any city, start the server with "
+                      "WEATHER_PROVIDER=open-meteo (no key needed) or with "
+                      "OPENWEATHER_API_KEY set. The list is unchanged.", "warning")
     if isinstance(error, NotFoundError):
         return Notice(f"No city called {name} was found. The list is unchanged.", "warning")
     if isinstance(error, AuthError | RateLimitError) or not isinstance(error, WeatherError):

@@ -59,6 +59,7 @@ class RefreshTab(pn.viewable.Viewer):
                          settings=settings, tiles=tiles, data=data, **params)
         self.param.column.objects = rd.column_choices(settings.units)
         self._page_ready = False
+        self._stale: list[str] = []  # cities whose last fetch failed, older values shown
         self._job = SingleJob(self._update_busy)
         # Cities the feed has not polled yet are not failures worth a message.
         results = self.results()
@@ -98,7 +99,7 @@ class RefreshTab(pn.viewable.Viewer):
         return quantity_label(self.column, self.units)
 
     def table_data(self) -> pd.DataFrame:
-        return rd.table_frame(self.results(), self.units)
+        return rd.table_frame(self.results(), self.units, stale=self._stale)
 
     def _map_tiles(self) -> str | None:
         # Tiles wait for the page to load: BokehJS does not report a page ready while tiles
@@ -141,25 +142,41 @@ class RefreshTab(pn.viewable.Viewer):
         cities = list(self.cities)
         return self._job.start(partial(self.provider.current, cities),
                                partial(self._on_fetched, cities),
-                               doing=f"Refreshing {len(cities)} cities…")
+                               doing=f"Refreshing {rd.count_text(len(cities))}…")
 
     def _on_fetched(self, cities: list[str], outcome: Any) -> None:
         if isinstance(outcome, Exception):
             log.error("refresh: failed: %s", msg.describe(outcome))
-            self._say(msg.fetch_failed(outcome, self.refreshed_at))
+            self._stale = [c for c in cities if c in self._good_cities()]
+            self._say(msg.fetch_failed(outcome, self._newest_shown()))
+            self._update_views()
             return
         frame = rd.fetched_frame(cities, outcome, self.provider.name)
         failed = rd.failed_rows(frame)
         for row in failed.itertuples():
             log.warning("refresh: %s: %s (%s)", row.city, row.status, row.error)
+        shown, kept = rd.keep_older(self.data, frame)
+        self._stale = kept
         if len(failed) == len(frame) and self.data is not None:
-            # Nothing came back (provider down): keep what the viewer had.
-            self._say(msg.nothing_fetched(frame, self.refreshed_at))
+            # Nothing came back (provider down, or this server offline): keep what the
+            # viewer had, marked stale.
+            self._notice = msg.nothing_fetched(frame, self._newest_shown())
+            self.data = shown
             return
         with param.edit_constant(self):
             self.refreshed_at = time.time()
-        self._notice = msg.partial_failure(frame)
-        self.data = frame
+        self._notice = msg.partial_failure(frame, kept)
+        self.data = shown
+
+    def _good_cities(self) -> list[str]:
+        results = self.results()
+        return results.loc[results["status"] == "ok", "city"].tolist()
+
+    def _newest_shown(self) -> pd.Timestamp | None:
+        """The newest observation time of the values shown, if any."""
+        results = self.results()
+        newest = results.loc[results["status"] == "ok", "time"].max()
+        return None if pd.isna(newest) else newest
 
     @param.depends("data", "cities", watch=True)
     def _on_data(self) -> None:
@@ -187,7 +204,7 @@ class RefreshTab(pn.viewable.Viewer):
         result = outcome if isinstance(outcome, Exception) else outcome[0]
         if not isinstance(result, Observation):
             log.warning("refresh: %r not added: %s", name, msg.describe(result))
-            self._say(msg.not_added(name, result))
+            self._say(msg.not_added(name, result, demo=self.provider.name == "demo"))
             return
         row = rd.fetched_frame([name], [result], self.provider.name)
         base = self.data if self.data is not None else rd.empty_results()

@@ -1,0 +1,149 @@
+"""The kiosk mode (a wall screen) in the served app: set from the address, read from afar."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from dashboards.page.address import AddressChoices, read_address
+from testing.provider_server import ProviderServer
+from testing.served import REPO_ROOT, ServedApp, open_app_page, record_outside_attempts
+
+SCREEN = {"width": 1600, "height": 1000}
+KEY = "FAKE-KEY-for-the-kiosk-tests-9"
+# Every drawn, visible element of the page, through shadow roots.
+DRAWN_JS = """() => {
+    const all = []
+    const walk = root => {
+        for (const el of root.querySelectorAll('*')) {
+            const box = el.getBoundingClientRect()
+            if (box.width > 0 && box.height > 0 &&
+                el.checkVisibility({visibilityProperty: true, opacityProperty: true}))
+                all.push(el)
+            if (el.shadowRoot) walk(el.shadowRoot)
+        }
+    }
+    walk(document)
+    return all
+}"""
+TEXT_SIZES_JS = f"""() => ({DRAWN_JS})().flatMap(el => {{
+    const own = Array.from(el.childNodes).filter(n => n.nodeType === 3)
+        .map(n => n.textContent.trim()).join(' ').trim()
+    return own ? [[own.slice(0, 40), parseFloat(getComputedStyle(el).fontSize),
+                   el.className.toString()]] : []
+}})"""
+CANVAS_WIDTHS_JS = f"""() => ({DRAWN_JS})().filter(el => el.classList.contains('bk-Canvas'))
+    .map(el => el.getBoundingClientRect().width)"""
+# All text of the page, shadow roots included, as the viewer reads it.
+PAGE_TEXT_JS = f"""() => ({DRAWN_JS})().map(el => Array.from(el.childNodes)
+    .filter(n => n.nodeType === 3).map(n => n.textContent).join('')).join(' ')"""
+BODY_COLOUR_JS = "getComputedStyle(document.body).backgroundColor"
+
+
+@pytest.fixture
+def wall(playwright_browser: Any, blocked_requests: Any) -> Iterator[Any]:
+    context = playwright_browser.new_context(viewport=SCREEN)
+    context.set_default_timeout(120_000)
+    record_outside_attempts(context, blocked_requests)
+    yield context
+    context.close()
+
+
+def shown(page: Any, selector: str) -> bool:
+    return any(page.locator(selector).evaluate_all(
+        "els => els.map(e => e.checkVisibility() && e.getBoundingClientRect().width > 0)"))
+
+
+def small_text(page: Any) -> list[tuple[str, float]]:
+    """Text under 18 px, leaving out the map's toolbar icons and the tiles' fine print."""
+    return [(text, size) for text, size, cls in page.evaluate(TEXT_SIZES_JS)
+            if size < 18 and "bk-tool" not in cls and not text.startswith("Tiles ©")]
+
+
+@pytest.mark.ui
+def test_dark_kiosk_from_the_address_opens_refresh_with_its_cities_units_and_window(wall):
+    """Test that ?kiosk&theme=dark&cities=...&units=metric&tab=refresh&window=24h shows no
+    header and no side panel, opens the Refresh tab on those cities in °C, keeps the data
+    source and the demo notice on screen in text of 18 px or more, and that the Real Time
+    tab then shows the 24 h window, those cities and its status line, its plots at least
+    85 % of the screen's width."""
+    env = {"WEATHER_PROVIDER": "demo", "WEATHER_DB": ":memory:", "WEATHER_TILES": "none"}
+    query = "?kiosk&theme=dark&cities=Fresno;San%20Diego&units=metric&tab=refresh&window=24h"
+    with ServedApp(REPO_ROOT / "app.py", env=env) as app:
+        app_page = open_app_page(wall, app.url + query, timeout_s=90)
+        page = app_page.page
+        rows = page.locator(".tabulator-row")
+        app_page.wait_until(lambda: rows.count() == 2, timeout_s=60, message="two rows")
+        assert sorted(rows.all_inner_texts())[0].startswith("Fresno")
+        assert "San Diego" in sorted(rows.all_inner_texts())[1]
+        headers = page.locator(".tabulator-col-title").filter(visible=True).all_inner_texts()
+        assert "Temp (°C)" in headers
+        assert not shown(page, "#header") and not shown(page, "#sidebar")
+        text = page.evaluate(PAGE_TEXT_JS)
+        assert "Demo data (simulated)" in text and "Simulated weather, not measured" in text
+        red, green, blue = (int(v) for v in page.evaluate(BODY_COLOUR_JS)[4:-1].split(","))
+        assert max(red, green, blue) < 80, "not the dark theme"
+        assert small_text(page) == [], small_text(page)
+
+        page.locator(".bk-tab", has_text="Real Time").click()
+        app_page.wait_until(lambda: len(page.evaluate(CANVAS_WIDTHS_JS)) >= 3, timeout_s=60,
+                            message="the Real Time plots")
+        for width in page.evaluate(CANVAS_WIDTHS_JS):
+            assert width >= 0.85 * SCREEN["width"]
+        active = page.locator(".bk-btn.bk-active").filter(visible=True).all_inner_texts()
+        assert "Last 24 h" in active
+        app_page.wait_until(lambda: "updated" in page.evaluate(PAGE_TEXT_JS),
+                            message="the status line")
+        text = page.evaluate(PAGE_TEXT_JS)
+        assert "Fresno" in text and "San Francisco" not in text
+        assert small_text(page) == [], small_text(page)
+        assert app_page.errors == [], app_page.errors
+
+
+@pytest.mark.ui
+def test_bad_address_values_are_named_on_the_page_and_the_credit_stays(wall):
+    """Test that unknown units, tab, window and cities in a kiosk address are each named in a
+    note on a working page (defaults used, no error page), and the provider's credit and the
+    data source stay on screen."""
+    with ProviderServer(valid_keys={KEY}) as upstream:
+        env = {"WEATHER_PROVIDER": "openweather", "OPENWEATHER_API_KEY": KEY,
+               "OPENWEATHER_BASE_URL": upstream.url, "WEATHER_CITIES": "Fresno;San Diego",
+               "WEATHER_DB": ":memory:", "WEATHER_TILES": "none"}
+        query = "?kiosk&units=kelvin&tab=forecast&window=3d&cities=Atlantis;<b>x</b>"
+        with ServedApp(REPO_ROOT / "app.py", env=env) as app:
+            app_page = open_app_page(wall, app.url + query, timeout_s=90)
+            page = app_page.page
+            app_page.wait_until(lambda: len(page.evaluate(CANVAS_WIDTHS_JS)) >= 3,
+                                timeout_s=60, message="the Real Time plots")
+            notes = ("units=kelvin was ignored", "tab=forecast was ignored",
+                     "window=3d was ignored", "left out: Atlantis; <b>x</b>")
+            # Panel shows a pane's text once its stylesheets have loaded.
+            app_page.wait_until(lambda: all(n in page.evaluate(PAGE_TEXT_JS) for n in notes),
+                                timeout_s=30, message=f"the notes {notes}")
+            text = page.evaluate(PAGE_TEXT_JS)
+            assert "Weather data by OpenWeather" in text
+            assert "OpenWeather (live)" in text
+            assert page.locator("b", has_text="x").count() == 0  # a name is text, not markup
+            assert small_text(page) == [], small_text(page)
+            assert app_page.errors == [], app_page.errors
+
+
+def test_the_address_is_read_leniently_and_every_unusable_value_is_noted():
+    """Test that the address's values are matched ignoring case and spacing, that cities
+    outside the server's list, unknown values and an over-long list are each left out with a
+    note, and that no argument gives the defaults."""
+    known = ["San Francisco", "Fresno", "San Diego"]
+    chosen = read_address({"kiosk": [b""], "cities": [b"fresno; san  diego;Atlantis"],
+                           "units": [b"METRIC"], "tab": [b"refresh"], "window": [b"24h"]},
+                          known)
+    assert chosen.kiosk and chosen.cities == ("Fresno", "San Diego")
+    assert (chosen.units, chosen.tab, chosen.window) == ("metric", 1, "Last 24 h")
+    assert chosen.notes == ("Not among this server's cities, left out: Atlantis.",)
+    bad = read_address({"units": [b"kelvin"], "window": [b"3d"], "tab": [b"x"],
+                        "cities": [b"x" * 3000]}, known)
+    assert (bad.units, bad.window, bad.tab, bad.cities, bad.kiosk) == (
+        None, None, None, None, False)
+    assert len(bad.notes) == 4
+    assert read_address({}, known) == AddressChoices()
