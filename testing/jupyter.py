@@ -27,11 +27,15 @@ SERVER_CONFIG = {
     },
 }
 
+#: JupyterLab's page: no toast asking whether to fetch Jupyter's news.
+PAGE_CONFIG = {"disabledExtensions": {"@jupyterlab/apputils-extension:announcements": True}}
+
 #: The selectors of JupyterLab 4's notebook, as a person sees it.
 CODE_CELL = ".jp-Notebook .jp-CodeCell"
 OUTPUT = ".jp-OutputArea-output"
 ERROR_OUTPUT = '.jp-OutputArea-output[data-mime-type="application/vnd.jupyter.stderr"]'
 KERNEL_STATUS = ".jp-StatusBar-Widget"
+TRACEBACK = "Traceback (most recent call last)"
 
 
 class JupyterLab:
@@ -64,6 +68,8 @@ class JupyterLab:
         for path in dirs.values():
             path.mkdir()
         (dirs["config"] / "jupyter_server_config.json").write_text(json.dumps(SERVER_CONFIG))
+        (dirs["config"] / "labconfig").mkdir()
+        (dirs["config"] / "labconfig" / "page_config.json").write_text(json.dumps(PAGE_CONFIG))
         self._write_kernel_spec(dirs["data"] / "kernels" / "python3")
         self._env = _clean_env({
             "JUPYTER_CONFIG_DIR": str(dirs["config"]),
@@ -191,8 +197,15 @@ def cells_done(page: Any) -> bool:
 
 
 def error_outputs(page: Any) -> list[str]:
-    """The text of every error or stderr output in the notebook."""
+    """The text of every error or stderr output: what running the cells raised or warned."""
     return page.locator(ERROR_OUTPUT).all_text_contents()
+
+
+def traceback_outputs(page: Any) -> list[str]:
+    """The text of every output showing a Python traceback, errors and stderr included, and
+    those Panel adds to a cell's output when a message from the browser fails in the kernel."""
+    found = page.locator(ERROR_OUTPUT).or_(page.locator(OUTPUT).filter(has_text=TRACEBACK))
+    return found.all_text_contents()
 
 
 def temperature_points_by_document(page: Any) -> list[int]:

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import threading
+from collections.abc import Callable, Coroutine
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, TypeVar
 
 import panel as pn
 from bokeh.document import Document
@@ -15,8 +18,19 @@ from dashboards.views.refresh.tab import RefreshTab
 from testing.served import wait_until
 from tests.test_refresh import CITIES, CountingProvider
 
+T = TypeVar("T")
 POLL_S = 0.05
 TIMEOUT_S = 30.0
+
+
+def run_in_kernel_loop(cell: Callable[[], Coroutine[Any, Any, T]]) -> T:
+    """Run ``cell()`` on a new event loop of its own thread, as a kernel runs a cell.
+
+    Its own thread: Playwright's sync API, once used in this process, keeps a loop running
+    on the main thread.
+    """
+    with ThreadPoolExecutor(1, thread_name_prefix="kernel") as kernel:
+        return kernel.submit(asyncio.run, cell()).result(timeout=2 * TIMEOUT_S)
 
 
 async def until(condition, message: str) -> None:
@@ -34,15 +48,16 @@ def test_a_job_started_on_a_kernel_loop_ends_on_that_loop() -> None:
     hands its result and the end of its busy state to that loop's thread, not its own."""
     calls: list[tuple[str, object, int]] = []
 
-    async def cell() -> None:
+    async def cell() -> int:
         job = SingleJob(lambda busy: calls.append(("busy", busy, threading.get_ident())))
         assert job.start(lambda: "fetched",
                          lambda outcome: calls.append(("done", outcome, threading.get_ident())))
         await until(lambda: not job.running, "the job to end")
+        return threading.get_ident()
 
-    asyncio.run(cell())
-    here = threading.get_ident()  # asyncio.run runs the loop on this thread
-    assert calls == [("busy", True, here), ("done", "fetched", here), ("busy", False, here)]
+    loop_thread = run_in_kernel_loop(cell)
+    assert calls == [("busy", True, loop_thread), ("done", "fetched", loop_thread),
+                     ("busy", False, loop_thread)]
 
 
 def jobs_running() -> bool:
@@ -76,6 +91,6 @@ def test_a_fetch_ending_while_the_tab_is_drawn_ends_its_spinner_in_the_page() ->
                      if "cities" in m.text or "Waiting" in m.text]
         return status
 
-    status = asyncio.run(cell())
+    status = run_in_kernel_loop(cell)
     assert "Refreshed" in status.text and "Refreshing" not in status.text, status.text
     assert provider.calls == [CITIES]

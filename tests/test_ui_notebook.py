@@ -16,6 +16,7 @@ from testing.jupyter import (
     prompts,
     run_all_cells,
     temperature_points_by_document,
+    traceback_outputs,
 )
 from testing.served import AppPage, wait_until
 from tests.test_notebook import CITIES, NOTEBOOK
@@ -61,8 +62,8 @@ def plot_cell(page: Any, snippet: str) -> Any:
 
 def test_notebook_runs_and_draws_in_jupyterlab_offline(notebook: AppPage, blocked_requests
                                                        ) -> None:
-    """Test that Run All in JupyterLab, with no outside host reachable, leaves no error
-    output, draws every plot cell's canvases, and ends the Refresh cell's busy state."""
+    """Test that Run All in JupyterLab, with no outside host reachable, leaves no error or
+    stderr output, draws every plot cell's canvases, and ends the Refresh cell's busy state."""
     page = notebook.page
     for snippet in PLOT_CELLS:
         canvas = plot_cell(page, snippet).locator(".jp-OutputArea-output canvas").first
@@ -89,7 +90,7 @@ def test_notebook_runs_and_draws_in_jupyterlab_offline(notebook: AppPage, blocke
     "Bokeh sources that nothing pushes through the notebook's comm"))
 def test_notebook_plots_grow_in_jupyterlab(notebook: AppPage) -> None:
     """Test that every plot drawn in the notebook (the Real Time cell's, the whole app's)
-    gains a poll's points in the browser within a couple of polls."""
+    gains a poll's points in the browser within a couple of polls, with no traceback shown."""
     page = notebook.page
     notebook.wait_until(lambda: sum(temperature_points_by_document(page)) > 0, timeout_s=60,
                         message="plotted points")
@@ -102,3 +103,6 @@ def test_notebook_plots_grow_in_jupyterlab(notebook: AppPage) -> None:
 
     wait_until(grown, timeout_s=20 * POLL_S, interval_s=0.5, message="new points in every plot",
                page=page)
+    # Nor does a poll's update, pushed to the browser and sent back by it (Panel's notebook
+    # comm returns each patch it applies), end in a traceback in a cell's output.
+    assert traceback_outputs(page) == []
