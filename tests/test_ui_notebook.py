@@ -46,8 +46,11 @@ def notebook(lab: JupyterLab, browser_context: Any) -> AppPage:
     app.page.set_viewport_size({"width": 1400, "height": 1000})
     open_notebook(app.page, lab.url(NOTEBOOK.name))
     run_all_cells(app.page)
-    app.wait_until(lambda: cells_done(app.page), timeout_s=RUN_ALL_TIMEOUT_S,
-                   message=f"every cell to run (prompts: {prompts(app.page)})")
+
+    def every_cell_ran() -> None:
+        assert cells_done(app.page), f"prompts: {prompts(app.page)}"
+
+    app.wait_until(every_cell_ran, timeout_s=RUN_ALL_TIMEOUT_S, message="every cell to run")
     return app
 
 
