@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import threading
 from collections.abc import Callable
@@ -15,8 +16,10 @@ from panel.io.state import set_curdoc
 log = logging.getLogger("dashboards.views.refresh.tab")
 
 
-def call_on_session(doc: Document | None, callback: Callable[[], None]) -> None:
-    """Run ``callback`` on ``doc``'s event loop with its lock held, or now if there is no server.
+def call_on_session(doc: Document | None, callback: Callable[[], None],
+                    loop: asyncio.AbstractEventLoop | None = None) -> None:
+    """Run ``callback`` on ``doc``'s event loop with its lock held; with no server, on
+    ``loop`` (a notebook kernel's), or now if there is none.
 
     Bokeh documents may only be changed from their own loop; ``pn.state.execute`` schedules
     the call there, with ``doc`` as Panel's current document.
@@ -24,8 +27,20 @@ def call_on_session(doc: Document | None, callback: Callable[[], None]) -> None:
     if doc is not None and doc.session_context is not None:
         with set_curdoc(doc):
             pn.state.execute(callback, schedule=True)
+    elif loop is not None:
+        # A kernel draws a cell's output on its loop; a change made from another thread
+        # meanwhile is lost for the part already drawn (a spinner left turning).
+        loop.call_soon_threadsafe(callback)
     else:
         callback()
+
+
+def running_loop() -> asyncio.AbstractEventLoop | None:
+    """The event loop running the caller (a notebook kernel's), if any."""
+    try:
+        return asyncio.get_running_loop()
+    except RuntimeError:
+        return None
 
 
 class SingleJob:
@@ -33,7 +48,8 @@ class SingleJob:
 
     ``work()`` runs on a new thread, never on the server's event loop, so a slow provider
     does not freeze any page. Its result, or the exception it raised, is passed to
-    ``done(outcome)`` on the session of the caller; then ``on_idle()`` is called there.
+    ``done(outcome)`` on the session of the caller (in a notebook, on the kernel's event
+    loop); then ``on_idle()`` is called there.
     """
 
     def __init__(self, on_busy: Callable[[bool], None]) -> None:
@@ -53,9 +69,10 @@ class SingleJob:
             return False
         self.doing = doing
         doc = doc if doc is not None else pn.state.curdoc
+        loop = running_loop() if doc is None or doc.session_context is None else None
         try:
             self._on_busy(True)
-            threading.Thread(target=self._run, args=(work, done, doc), daemon=True,
+            threading.Thread(target=self._run, args=(work, done, doc, loop), daemon=True,
                              name="refresh-job").start()
         except BaseException:
             self._lock.release()
@@ -63,13 +80,13 @@ class SingleJob:
         return True
 
     def _run(self, work: Callable[[], Any], done: Callable[[Any], None],
-             doc: Document | None) -> None:
+             doc: Document | None, loop: asyncio.AbstractEventLoop | None) -> None:
         try:
             outcome = work()
         except Exception as exc:  # handed to `done`, which tells the viewer
             outcome = exc
         try:
-            call_on_session(doc, partial(self._finish, done, outcome))
+            call_on_session(doc, partial(self._finish, done, outcome), loop)
         except Exception:
             # Mostly the viewer closed the page while the job ran: nobody is left to tell.
             # Whatever it was, the next job must be able to start.
