@@ -10,9 +10,10 @@ import pandas as pd
 import panel as pn
 from bokeh.models.widgets.tables import NumberFormatter
 
+from dashboards.server.status import clock_utc
 from dashboards.views.refresh.data import MAX_NAME_LENGTH, TABLE_COLUMNS, count_text
 from dashboards.views.refresh.map import MAP_HEIGHT_PX, CityMap
-from dashboards.views.refresh.messages import Notice, clock
+from dashboards.views.refresh.messages import Notice
 from weather.models import QUANTITIES
 
 if TYPE_CHECKING:
@@ -138,7 +139,7 @@ class RefreshView:
         newest = results.loc[results["status"] == "ok", "time"].max()
         cities = count_text(count)
         if refreshed_at is not None:
-            text = f"Refreshed {clock(refreshed_at)} UTC · {cities}"
+            text = f"Refreshed {clock_utc(refreshed_at)} UTC · {cities}"
         elif not pd.isna(newest):
             text = f"Observed up to {newest:%H:%M} UTC · {cities} · Refresh for newer"
         else:

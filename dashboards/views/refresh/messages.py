@@ -43,11 +43,6 @@ def literal_markdown(text: str) -> str:
     return _MARKDOWN_SPECIALS.sub(r"\\\1", html.escape(text, quote=False))
 
 
-def clock(timestamp: float) -> str:
-    """``hh:mm:ss`` in UTC."""
-    return time.strftime("%H:%M:%S", time.gmtime(timestamp))
-
-
 def _kept(newest: pd.Timestamp | None, now_s: float | None = None) -> str:
     """What the viewer still sees: the older values and their age, or nothing."""
     if newest is None or pd.isna(newest):
