@@ -94,7 +94,8 @@ class Dashboard(pn.viewable.Viewer):
         self.units.link(self.settings, value="units")
         self.source = pn.pane.Markdown(
             f"**Data source:** {PROVIDER_NAMES.get(feed.provider.name, feed.provider.name)}  \n"
-            f"Polled every {config.interval_s:g} s for {len(config.cities)} cities",
+            f"Polled every {config.interval_s:g} s for {len(config.cities)} "
+            f"{'city' if len(config.cities) == 1 else 'cities'}",
             margin=(0, 10),
         )
         self.notice = pn.pane.Alert(

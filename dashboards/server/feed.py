@@ -12,6 +12,7 @@ import param
 from streamz.dataframe import PeriodicDataFrame
 
 from dashboards.server.history import History, empty_frame, observations_frame
+from dashboards.server.push import Fanout
 from dashboards.server.status import CityStatus, FeedStatus
 from weather.errors import AuthError, RateLimitError, WeatherError
 from weather.models import Observation
@@ -32,8 +33,8 @@ class WeatherFeed(param.Parameterized):
     """Polls one provider for every city on a streamz ``PeriodicDataFrame`` into a ``History``.
 
     The poll runs on streamz's own IO-loop thread, so a slow provider never blocks a Panel
-    server's event loop. Sessions do not subscribe to it: they read ``history.since(seq)`` from
-    their own periodic callbacks, so nothing of a browser session is ever held here.
+    server's event loop. Each batch of new rows goes to the viewers through ``fanout``, which
+    holds them weakly, so nothing of a browser session is kept alive here.
     """
 
     interval_s = param.Number(30.0, bounds=(0, None), inclusive_bounds=(False, True),
@@ -60,6 +61,8 @@ class WeatherFeed(param.Parameterized):
         self._last_success: dict[str, float] = {}
         self._last_error: dict[str, WeatherError] = {}
         self._frames: PeriodicDataFrame | None = None
+        #: Tells this process's viewers about each batch of new rows.
+        self.fanout = Fanout(history, status=self.status)
 
     # -- lifecycle --------------------------------------------------------------------------
     def start(self) -> None:
@@ -131,10 +134,15 @@ class WeatherFeed(param.Parameterized):
 
     def _store(self, rows: pd.DataFrame) -> pd.DataFrame:
         try:
-            return self.history.add(rows) if len(rows) else rows
+            new = self.history.add(rows) if len(rows) else rows
         except Exception:
             log.exception("feed: storing %d rows failed; polling goes on", len(rows))
-            return _NO_ROWS
+            new = _NO_ROWS
+        try:
+            self.fanout.publish(new)
+        except Exception:
+            log.exception("feed: telling the viewers about %d rows failed", len(new))
+        return new
 
     def _set_feed_error(self, exc: WeatherError | None, hold_s: float, now: float) -> None:
         message = None if exc is None else _describe(exc)
