@@ -76,7 +76,10 @@ class Subscription:
         if callback is None or (self._doc is not None and doc is None):
             return False
         if doc is not None:
-            doc.add_next_tick_callback(partial(_run, callback, batch))
+            try:
+                doc.add_next_tick_callback(partial(_run, callback, batch))
+            except RuntimeError:  # the session was destroyed meanwhile
+                return False
         elif self._loop is not None and not self._loop.is_closed():
             self._loop.call_soon_threadsafe(_run, callback, batch)
         else:
