@@ -164,6 +164,16 @@ def test_pause_button_reads_resume_and_looks_on_while_paused(rendered):
     assert not tab.paused and tab.pause_button.name == "Pause"
 
 
+def test_a_viewer_opened_paused_sees_resume(feed):
+    """Test that a tab made paused (from the page's address) offers Resume from the start."""
+    tab = StreamingTab(feed=feed, settings=ViewerSettings(), paused=True)
+    try:
+        assert (tab.pause_button.name, tab.pause_button.variant) == ("Resume", "solid")
+        assert "paused for this viewer" in tab.status_line.object
+    finally:
+        tab.close()
+
+
 def test_city_filter_draws_only_the_chosen_cities(rendered, feed):
     """Test that deselecting a city removes its line, and new rows for it are not drawn."""
     tab, _ = rendered

@@ -123,11 +123,13 @@ class StreamingTab(pn.viewable.Viewer):
             self.controls, self.status_line, self.legend, self.empty_state, self.plot_area,
             sizing_mode="stretch_width",
         )
+        # Subscribed before the first paint: a batch landing in between is then either in
+        # the paint or pushed, never neither.
+        self._subscription = self.feed.fanout.subscribe(self._on_push, doc=self._doc)
         self._redraw()
-        self._update_status(self.feed.status())
+        self._on_pause()
         self.settings.param.watch(self._on_units, "units")
         pn.state.onload(self.page_loaded)
-        self._subscription = self.feed.fanout.subscribe(self._on_push, doc=self._doc)
         if served:
             # Registered on this session's document, so it goes away with the session.
             doc.on_session_destroyed(self._on_session_destroyed)
@@ -152,10 +154,12 @@ class StreamingTab(pn.viewable.Viewer):
     def _on_push(self, batch: Batch) -> None:
         if self._closed:
             return
-        if batch.status is not None:
-            self._update_status(batch.status)
-        if not self.paused and self._page_loaded:
-            self._catch_up(batch)
+        # One message to the browser for the status and the new points.
+        with pn.io.hold():
+            if batch.status is not None:
+                self._update_status(batch.status, batch)
+            if not self.paused and self._page_loaded:
+                self._catch_up(batch)
 
     def _on_session_destroyed(self, _session_context) -> None:
         self.close()
@@ -286,12 +290,20 @@ class StreamingTab(pn.viewable.Viewer):
         if self._doc is None:
             pn.io.push_notebook(*self.plots.values())
 
-    def _update_status(self, status: FeedStatus) -> None:
-        summary = status.summary()
-        if self.paused:
-            summary = "paused for this viewer · " + summary
-        self.status_line.object = _status_html(summary, bool(status.problems()))
-        self.feed_status.object = _cities_html(status)
+    def _update_status(self, status: FeedStatus, batch: Batch | None = None) -> None:
+        """Show the feed's health; the words of a pushed batch's status are made once."""
+        live, paused, cities = _status_words(status) if batch is None else batch.derived(
+            "status-words", lambda b: _status_words(b.status))
+        self.status_line.object = paused if self.paused else live
+        self.feed_status.object = cities
+
+
+def _status_words(status: FeedStatus) -> tuple[str, str, str]:
+    """The status line as HTML, live and paused, and the line of each city."""
+    summary, problem = status.summary(), bool(status.problems())
+    return (_status_html(summary, problem),
+            _status_html("paused for this viewer · " + summary, problem),
+            _cities_html(status))
 
 
 def _tooltips(quantity: str, label: str) -> list[tuple[str, str]]:
