@@ -12,13 +12,15 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl, urlsplit
 
 from testing import provider_payloads as payloads
-from weather.cities import normalise_name
+from weather.cities import City, normalise_name
 
 if TYPE_CHECKING:
     from testing.provider_server import ProviderServer
 
-ENDPOINTS = {"/data/2.5/weather": "openweather", "/v1/forecast": "forecast",
-             "/v1/search": "geocoding"}
+ENDPOINTS = {"/data/2.5/weather": "openweather", "/data/2.5/forecast": "openweather_forecast",
+             "/v1/forecast": "forecast", "/v1/search": "geocoding"}
+#: The endpoints that answer errors in OpenWeather's format.
+OPENWEATHER_ENDPOINTS = ("openweather", "openweather_forecast")
 _MALFORMED = b'{"cod": 200, "main": {"temp": 12.'
 
 
@@ -136,7 +138,7 @@ class FakeProviderHandler(BaseHTTPRequestHandler):
         if kind == "malformed":
             raise Answer(200, _MALFORMED)
         status = int(kind)
-        table = payloads.OPENWEATHER_ERRORS if endpoint == "openweather" else \
+        table = payloads.OPENWEATHER_ERRORS if endpoint in OPENWEATHER_ENDPOINTS else \
             payloads.OPEN_METEO_ERRORS
         headers = {}
         if status == 429 and fault.retry_after is not None:
@@ -152,12 +154,13 @@ class FakeProviderHandler(BaseHTTPRequestHandler):
         if endpoint == "forecast":
             cities = self._forecast_cities(query)
         else:
-            cities = [query.get("q" if endpoint == "openweather" else "name", "")]
+            cities = [query.get("q" if endpoint in OPENWEATHER_ENDPOINTS else "name", "")]
         fault, faulty_city = fake._take_fault(endpoint, cities)
         if fake._wait(fake.latency_s):
             raise ConnectionAbortedError
         spoil = self._apply(fault, endpoint)
         body = {"openweather": self._openweather, "forecast": self._forecast,
+                "openweather_forecast": self._openweather_forecast,
                 "geocoding": self._geocoding}[endpoint](query)
         if spoil:
             items = body if isinstance(body, list) else [body]
@@ -171,6 +174,11 @@ class FakeProviderHandler(BaseHTTPRequestHandler):
 
     # -- OpenWeather ---------------------------------------------------------------------------
     def _openweather(self, query: dict[str, str]) -> dict[str, Any]:
+        place, units = self._openweather_place(query)
+        return payloads.openweather_body(place, self.fake.observation_time(), units)
+
+    def _openweather_place(self, query: dict[str, str]) -> tuple[City, str]:
+        """The place and units an OpenWeather query asks for (key checked), or its error."""
         fake = self.fake
         key = query.get("appid", "")
         valid = fake.valid_keys
@@ -194,7 +202,21 @@ class FakeProviderHandler(BaseHTTPRequestHandler):
             place = fake._place_near(lat, lon)  # type: ignore[arg-type]
         else:
             raise Answer(400, payloads.OPENWEATHER_ERRORS[400])
-        return payloads.openweather_body(place, fake.observation_time(), units)
+        return place, units
+
+    # -- OpenWeather 5-day forecast ------------------------------------------------------------
+    def _openweather_forecast(self, query: dict[str, str]) -> dict[str, Any]:
+        place, units = self._openweather_place(query)
+        steps = payloads.OPENWEATHER_FORECAST_STEPS
+        if "cnt" in query:
+            try:
+                steps = int(query["cnt"])
+            except ValueError:
+                raise Answer(400, {"cod": "400", "message": f"{query['cnt']} is not a "
+                                   "valid cnt"}) from None
+        steps = max(1, min(payloads.OPENWEATHER_FORECAST_STEPS, steps))
+        return payloads.openweather_forecast_body(place, self.fake.observation_time(), units,
+                                                  steps)
 
     # -- Open-Meteo forecast -------------------------------------------------------------------
     def _coordinates(self, query: dict[str, str]) -> list[tuple[float, float]]:
@@ -246,7 +268,30 @@ class FakeProviderHandler(BaseHTTPRequestHandler):
         items = [payloads.open_meteo_location(self.fake._place_near(lat, lon), obs_t,
                                               variables, **options)
                  for lat, lon in coordinates]
+        self._add_hourly(items, coordinates, query, options, obs_t)
         return items[0] if len(items) == 1 else items
+
+    # -- Open-Meteo hourly arrays: the recent past (past_days) and the forecast ------------------
+    def _add_hourly(self, items: list[dict[str, Any]], coordinates: list[tuple[float, float]],
+                    query: dict[str, str], options: dict[str, str], obs_t: int) -> None:
+        """Add ``hourly_units`` and ``hourly`` when asked: from 00:00 GMT ``past_days`` days
+        before today to the end of ``forecast_days`` days from today."""
+        past_days = _day_count(query, "past_days", 0, payloads.PAST_DAYS_MAX, "Past days")
+        forecast_days = _day_count(query, "forecast_days", payloads.OPEN_METEO_FORECAST_DAYS,
+                                   payloads.FORECAST_DAYS_MAX, "Forecast days")
+        variables = [v for v in query.get("hourly", "").split(",") if v]
+        for name in variables:
+            if name not in payloads.OPEN_METEO_VARIABLES:
+                raise _bad_om(f"Cannot initialize WeatherVariable from invalid String value "
+                              f"{name} for key hourly")
+        if not variables:
+            return
+        first_t = obs_t - obs_t % 86_400 - past_days * 86_400
+        hours = (past_days + forecast_days) * 24
+        nulls = self.fake.hourly_nulls
+        for item, (lat, lon) in zip(items, coordinates, strict=True):
+            item.update(payloads.open_meteo_hourly(self.fake._place_near(lat, lon), first_t,
+                                                   hours, variables, nulls=nulls, **options))
 
     # -- Open-Meteo geocoding ------------------------------------------------------------------
     def _geocoding(self, query: dict[str, str]) -> dict[str, Any]:
@@ -266,6 +311,21 @@ class FakeProviderHandler(BaseHTTPRequestHandler):
         if matches:
             body["results"] = [payloads.geocoding_result(c) for c in matches[:count]]
         return body
+
+
+def _day_count(query: dict[str, str], key: str, default: int, bound: int, label: str) -> int:
+    """``past_days``/``forecast_days`` as Open-Meteo checks them: 400 outside 0..bound."""
+    text = query.get(key)
+    if text is None or text == "":
+        return default
+    try:
+        value = int(text)
+    except ValueError:
+        raise _bad_om(f"Cannot initialize Int from invalid String value {text} for key "
+                      f"{key}") from None
+    if not 0 <= value <= bound:
+        raise _bad_om(f"{label} is invalid. Allowed range 0 to {bound}.")
+    return value
 
 
 def _float(text: str) -> float | None:

@@ -1,8 +1,8 @@
 """A fake OpenWeather + Open-Meteo server on 127.0.0.1, with knobs for latency and faults.
 
-One ``ProviderServer`` answers ``/data/2.5/weather`` (OpenWeather), ``/v1/forecast``
-(Open-Meteo) and ``/v1/search`` (Open-Meteo geocoding) in the providers' own formats, so all
-three base URLs can point at ``server.url``::
+One ``ProviderServer`` answers ``/data/2.5/weather`` and ``/data/2.5/forecast`` (OpenWeather),
+``/v1/forecast`` (Open-Meteo, ``current=`` and ``hourly=``) and ``/v1/search`` (Open-Meteo
+geocoding) in the providers' own formats, so all three base URLs can point at ``server.url``::
 
     with ProviderServer(latency_s=0.15, valid_keys={"KEY"}) as server:
         server.set_fault("timeout", city="Fresno")     # one city
@@ -13,8 +13,9 @@ three base URLs can point at ``server.url``::
 Faults (``FAULTS``): ``timeout`` (no answer for ``timeout_fault_s``), ``refuse`` (close the
 connection without answering), ``malformed`` (invalid JSON), ``missing_field`` and
 ``wrong_type`` (a 200 body with the temperature, or the geocoder's latitude, dropped or
-``"hot"``), and ``400``/``401``/``404``/``429``/``500``/``502``/``503`` (the provider's error
-body; 429 sends ``Retry-After``). Run standalone with
+``"hot"``; in a forecast, the first step's or hour's), and
+``400``/``401``/``404``/``429``/``500``/``502``/``503`` (the provider's error body; 429 sends
+``Retry-After``). Run standalone with
 ``python -m testing.provider_server --port 8765 --latency-ms 150 [--valid-key K]``.
 """
 
@@ -57,6 +58,8 @@ class ProviderServer:
         self.timeout_fault_s = timeout_fault_s
         self.clock = clock
         self._faults: dict[str | None, Fault] = {}
+        #: (unix time, hourly variable) pairs answered with ``null`` in ``hourly`` arrays.
+        self.hourly_nulls: set[tuple[int, str]] = set()
         self._places = {normalise_name(c.name): c for c in (*CITIES.values(), *EXTRA_CITIES)}
         self._log: list[RequestRecord] = []
         self._in_flight = 0
@@ -152,7 +155,8 @@ class ProviderServer:
                   retry_after_s: float | str | None = 60, endpoint: str | None = None) -> None:
         """Answer with fault ``kind`` for ``city`` (None: every request) ``times`` times.
 
-        ``endpoint`` limits it to ``"openweather"``, ``"forecast"`` or ``"geocoding"``;
+        ``endpoint`` limits it to ``"openweather"``, ``"openweather_forecast"``, ``"forecast"``
+        (Open-Meteo, current and hourly) or ``"geocoding"``;
         ``retry_after_s`` is the 429's ``Retry-After`` (seconds, an HTTP date, or None).
         """
         if kind not in FAULTS:

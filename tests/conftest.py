@@ -29,6 +29,17 @@ def _isolated_settings(monkeypatch: pytest.MonkeyPatch) -> None:
             monkeypatch.delenv(name, raising=False)
 
 
+@pytest.fixture(autouse=True)
+def _fresh_process_state() -> Iterator[None]:
+    """End every test with no shared feed and no cached place left for the next one."""
+    yield
+    from dashboards.server import shared
+    from weather.providers.open_meteo_geocoder import clear_geocode_cache
+
+    shared.reset()
+    clear_geocode_cache()
+
+
 @pytest.fixture(scope="session")
 def playwright_browser() -> Iterator[Any]:
     """Headless Chromium for the whole run; a missing Chromium fails, it is part of the suite."""
@@ -71,3 +82,23 @@ def provider_server() -> Iterator[ProviderServer]:
 
     with ProviderServer() as server:
         yield server
+
+
+@pytest.fixture(scope="session")
+def postgres_cluster() -> Iterator[Any]:
+    """A throwaway PostgreSQL server on 127.0.0.1 for the whole run (skips if not installed)."""
+    pytest.importorskip("psycopg", reason="pip install '.[postgres]' (psycopg[binary])")
+    from testing.postgres import INSTALL_HINT, PostgresCluster, server_bin
+
+    if server_bin() is None:
+        pytest.skip(INSTALL_HINT)
+    with PostgresCluster() as cluster:
+        yield cluster
+
+
+@pytest.fixture
+def postgres_url(postgres_cluster: Any) -> str:
+    """The URL of an empty database of its own for this test."""
+    from testing.postgres import unique_name
+
+    return postgres_cluster.create_database(unique_name("weather"))

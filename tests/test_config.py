@@ -18,7 +18,7 @@ def test_defaults_need_no_setting_at_all():
     config = AppConfig.from_env({"HOME": "/home/someone"})
     assert config.provider == "demo" and config.units == "imperial"
     assert config.cities == DEFAULT_CITIES and config.interval_s == 30.0
-    assert config.tiles == "EsriImagery"
+    assert config.tiles == "EsriImagery" and config.forecast_interval_s == 3600.0
     assert config.db_path == default_db_path({"HOME": "/home/someone"})
     assert config.db_path.endswith(os.path.join("weather-dashboard", "history.sqlite3"))
 
@@ -28,6 +28,12 @@ def test_a_key_alone_selects_openweather():
     config = AppConfig.from_env({"OPENWEATHER_API_KEY": "abc123"})
     assert config.provider == "openweather"
     assert "abc123" not in repr(config)
+
+
+def test_forecast_interval_is_read_in_seconds():
+    """Test that WEATHER_FORECAST_INTERVAL sets the forecast poll, apart from WEATHER_INTERVAL."""
+    config = AppConfig.from_env({"WEATHER_FORECAST_INTERVAL": " 900 ", "WEATHER_INTERVAL": "5"})
+    assert (config.forecast_interval_s, config.interval_s) == (900.0, 5.0)
 
 
 def test_cities_are_split_trimmed_and_deduplicated():
@@ -44,6 +50,9 @@ def test_cities_are_split_trimmed_and_deduplicated():
         ("WEATHER_INTERVAL", "soon", "greater than 0"),
         ("WEATHER_INTERVAL", "nan", "greater than 0"),
         ("WEATHER_INTERVAL", "inf", "greater than 0"),
+        ("WEATHER_FORECAST_INTERVAL", "0", "greater than 0"),
+        ("WEATHER_FORECAST_INTERVAL", "hourly", "greater than 0"),
+        ("WEATHER_FORECAST_INTERVAL", "-3600", "greater than 0"),
         ("WEATHER_CITIES", "", "separated by ';'"),
         ("WEATHER_CITIES", " ; ;", "separated by ';'"),
         ("WEATHER_TILES", "satellite", "EsriImagery, OSM, CartoLight, none"),

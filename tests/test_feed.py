@@ -70,7 +70,7 @@ def test_poll_stores_new_rows_once():
     assert len(feed.history) == 4
 
 
-def test_start_polls_on_streamz_thread_not_the_callers():
+def test_start_polls_on_the_feeds_thread_not_the_callers():
     """Test that starting the feed calls no provider on the caller's thread, then polls."""
     clock = Clock()
     feed, provider = make_feed(clock, interval_s=0.05)
@@ -202,3 +202,56 @@ def test_status_line_reads_the_same_all_through_an_interval():
     assert summary == "updated 12:00:00 UTC · next poll 12:01:00"
     assert FeedStatus(**{**vars(status), "next_poll_at": None}).summary() == (
         "updated 12:00:00 UTC")
+
+
+def test_every_new_row_goes_out_on_the_updates_stream_once():
+    """Test that rows new to the history are emitted on `updates`, and repeats are not."""
+    clock = Clock()
+    feed, _ = make_feed(clock)
+    batches = []
+    feed.updates.sink(batches.append)
+    feed.poll_now()
+    feed.poll_now()  # unchanged upstream: nothing new
+    clock.now += 60
+    feed.poll_now()
+    assert [len(b) for b in batches] == [2, 2]
+    assert list(batches[1]["seq"]) == [3, 4]
+
+
+def test_stop_ends_the_timer_thread_and_start_resumes():
+    """Test that stopping the feed ends its thread (no poll after), and starting again polls."""
+    clock = Clock()
+    feed, provider = make_feed(clock, interval_s=0.05)
+
+    def timers() -> int:
+        return sum(t.name == "weather-feed" and t.is_alive() for t in threading.enumerate())
+
+    before = timers()
+    feed.start()
+    assert timers() == before + 1
+    wait_until(lambda: provider.calls >= 2, timeout_s=10, message="polls")
+    feed.stop()
+    assert timers() == before
+    calls = provider.calls
+    assert feed.status().next_poll_at is None
+    feed.start()
+    try:
+        wait_until(lambda: provider.calls > calls, timeout_s=10, message="polling again")
+    finally:
+        feed.stop()
+
+
+def test_latest_results_never_show_another_providers_rows(tmp_path):
+    """Test that a live run on a demo run's history file says "waiting", not the demo's values
+    (the Refresh table starts from these), and the demo run still sees its own."""
+    db = str(tmp_path / "history.sqlite3")
+    clock = Clock()
+    demo = ScriptedProvider(clock)
+    demo.name = "demo"
+    WeatherFeed(demo, ["A", "B"], History(db, provider="demo"), clock=clock).poll_now()
+    live = ScriptedProvider(clock)
+    live.name = "open-meteo"
+    live_feed = WeatherFeed(live, ["A", "B"], History(db, provider="open-meteo"), clock=clock)
+    assert [r.status for r in live_feed.latest_results()] == ["waiting", "waiting"]
+    demo_again = WeatherFeed(demo, ["A", "B"], History(db, provider="demo"), clock=clock)
+    assert [r.provider for r in demo_again.latest_results()] == ["demo", "demo"]

@@ -134,3 +134,25 @@ def test_database_path_that_is_a_folder_keeps_history_in_memory(tmp_path):
     history.add(rows(obs("A", 0)))
     history.add(rows(obs("A", 1)))
     assert len(history) == 2 and "opened" in history.db_error
+
+
+def test_file_of_the_first_layout_is_converted_and_keeps_its_rows(tmp_path):
+    """Test that a history file keyed by (city, time) only gains the provider key, rows kept."""
+    db = str(tmp_path / "old.sqlite3")
+    with sqlite3.connect(db) as old:
+        old.execute("CREATE TABLE observations (city TEXT NOT NULL, time_ms INTEGER NOT NULL, "
+                    "lat REAL, lon REAL, temperature REAL, humidity REAL, wind_speed REAL, "
+                    "provider TEXT, PRIMARY KEY (city, time_ms))")
+        old.executemany("INSERT INTO observations VALUES (?, ?, 1, 2, ?, 50, 3, ?)",
+                        [("A", 60_000, 11.0, "demo"), ("A", 120_000, 12.0, "open-meteo")])
+    demo = History(db, provider="demo")
+    assert list(demo.frame()["temperature"]) == [11.0]
+    # The same city and minute from another provider is now a row of its own.
+    live = History(db, provider="open-meteo")
+    assert list(live.frame()["temperature"]) == [12.0]
+    same_minute = obs("A", 0)
+    assert len(live.add(rows(Observation(**{**vars(same_minute), "provider": "open-meteo"})))) == 1
+    assert len(demo.add(rows(same_minute))) == 1
+    with sqlite3.connect(db) as check:
+        assert check.execute("SELECT version FROM schema_version").fetchall() == [(1,)]
+        assert check.execute("SELECT COUNT(*) FROM observations").fetchone()[0] == 4

@@ -85,7 +85,8 @@ def stop_group(proc: subprocess.Popen[bytes]) -> None:
 
 
 def test_readme_run_command_serves_the_app(tmp_path: Path) -> None:
-    """Test that the README's run command installs the project and serves the app's page."""
+    """Test that the README's run command installs the project, starts the feed with the
+    server (before any page), and serves the app's page."""
     command = readme_run_command()
     assert SERVE in command, f"the README's run command no longer runs {SERVE!r}: {command}"
     port = free_port()
@@ -115,10 +116,17 @@ def test_readme_run_command_serves_the_app(tmp_path: Path) -> None:
                 raise RuntimeError(f"{url} answered HTTP {status}")
             return status == 200 and f"<title>{TITLE}</title>" in body
 
+        db = data_home / "weather-dashboard" / "history.sqlite3"
+
+        def started() -> bool:
+            if proc.poll() is not None:
+                raise RuntimeError(f"the command exited with code {proc.returncode}")
+            return db.exists()
+
         try:
-            wait_until(serving, INSTALL_AND_START_S, 1.0, f"{url} to serve {TITLE!r}")
-            db = data_home / "weather-dashboard" / "history.sqlite3"
-            wait_until(db.exists, 60, 0.2, f"the history database at {db}")
+            # The feed starts with the server: its history exists before any page is asked for.
+            wait_until(started, INSTALL_AND_START_S, 1.0, f"the history database at {db}")
+            wait_until(serving, 120, 1.0, f"{url} to serve {TITLE!r}")
             failure = ""
         except (RuntimeError, TimeoutError) as exc:
             tail = "\n".join(log_path.read_text(errors="replace").splitlines()[-40:])

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import weakref
-from typing import ClassVar
 
 import panel as pn
 import pytest
@@ -59,9 +58,10 @@ def shows_plots(dashboard: Dashboard) -> bool:
 
 
 class _Request:
-    arguments: ClassVar[dict[str, list[bytes]]] = {}
-    cookies: ClassVar[dict[str, str]] = {}
-    headers: ClassVar[dict[str, str]] = {}
+    def __init__(self) -> None:
+        self.arguments: dict[str, list[bytes]] = {}
+        self.cookies: dict[str, str] = {}
+        self.headers: dict[str, str] = {}
 
 
 class _Session:

@@ -12,10 +12,10 @@ from weather import (
     results_frame,
     weather_data,
 )
-from weather.cities import clear_geocode_cache
 from weather.errors import ConfigError, NotFoundError, RequestTimeout
 from weather.models import Observation
 from weather.providers import DemoProvider
+from weather.providers.open_meteo_geocoder import clear_geocode_cache
 
 EXPECTED_COLUMNS = ["city", "lat", "lon", "time", "temperature", "humidity", "wind_speed",
                     "status", "error", "provider", "raw"]

@@ -6,10 +6,11 @@ import pytest
 
 from testing.provider_server import ProviderServer
 from weather import errors, weather_data
-from weather.cities import CALIFORNIA_CITIES, City, clear_geocode_cache
+from weather.cities import CALIFORNIA_CITIES, City
 from weather.http import HttpClient
 from weather.models import Observation
 from weather.providers import OpenMeteoProvider
+from weather.providers.open_meteo_geocoder import clear_geocode_cache
 
 FORECAST, SEARCH = "/v1/forecast", "/v1/search"
 CITIES = list(CALIFORNIA_CITIES)

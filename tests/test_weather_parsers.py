@@ -9,9 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from weather.cities import City, parse_search
+from weather.cities import City
 from weather.errors import NotFoundError, ParseError
 from weather.providers.open_meteo import parse_location
+from weather.providers.open_meteo_geocoder import parse_search
 from weather.providers.openweather import parse_current
 
 FIXTURES = Path(__file__).parent / "fixtures"

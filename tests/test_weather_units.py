@@ -6,10 +6,11 @@ import pytest
 
 from testing.provider_server import ProviderServer
 from weather import results_frame
-from weather.cities import CALIFORNIA_CITIES, clear_geocode_cache
+from weather.cities import CALIFORNIA_CITIES
 from weather.errors import ConfigError
 from weather.http import HttpClient
 from weather.providers import DemoProvider, OpenMeteoProvider, OpenWeatherProvider
+from weather.providers.open_meteo_geocoder import clear_geocode_cache
 from weather.units import c_to_f, check_units, convert_frame, convert_value, f_to_c, ms_to_mph
 
 T = 1_795_616_400  # a frozen clock: every provider describes the same instant

@@ -1,4 +1,4 @@
-"""A small client for current weather (OpenWeather, Open-Meteo or a simulation), as frames.
+"""A small client for current weather and forecasts (OpenWeather, Open-Meteo or a simulation).
 
 >>> from weather import weather_data
 >>> weather_data(["San Francisco", "Fresno"], provider="demo").columns.tolist()[:4]
@@ -8,8 +8,11 @@
 from __future__ import annotations
 
 from weather.api import (
+    FORECAST_COLUMNS,
     FRAME_COLUMNS,
     current_weather,
+    forecast_data,
+    forecast_frame,
     resolve_provider,
     results_frame,
     weather_data,
@@ -20,6 +23,7 @@ from weather.errors import (
     AuthError,
     BadRequestError,
     ConfigError,
+    NoForecastError,
     NotFoundError,
     ParseError,
     RateLimitError,
@@ -30,12 +34,21 @@ from weather.errors import (
     UnreachableError,
     WeatherError,
 )
-from weather.models import QUANTITIES, UNIT_SYMBOLS, Observation, Units, quantity_label
+from weather.models import (
+    QUANTITIES,
+    UNIT_SYMBOLS,
+    Forecast,
+    ForecastPoint,
+    Observation,
+    Units,
+    quantity_label,
+)
 from weather.providers import PROVIDERS, Provider, get_provider
 
 __all__ = [
     "CALIFORNIA_CITIES",
     "CITIES",
+    "FORECAST_COLUMNS",
     "FRAME_COLUMNS",
     "PROVIDERS",
     "PROVIDER_NAMES",
@@ -46,6 +59,9 @@ __all__ = [
     "City",
     "ClientConfig",
     "ConfigError",
+    "Forecast",
+    "ForecastPoint",
+    "NoForecastError",
     "NotFoundError",
     "Observation",
     "ParseError",
@@ -59,6 +75,8 @@ __all__ = [
     "UnreachableError",
     "WeatherError",
     "current_weather",
+    "forecast_data",
+    "forecast_frame",
     "get_provider",
     "quantity_label",
     "resolve_provider",

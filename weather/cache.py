@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 
-from weather.providers.base import CityResult, Provider
+from weather.models import Observation
+from weather.providers.base import DEFAULT_FORECAST_HOURS, CityResult, ForecastResult, Provider
 
 
 class CachedProvider(Provider):
@@ -39,6 +40,16 @@ class CachedProvider(Provider):
                 for city, result in zip(missing, results, strict=True):
                     self._entries[city] = (fetched_at, result)
             return [self._entries[c][1] for c in cities]
+
+    def forecast(self, cities: Sequence[str],
+                 hours: int = DEFAULT_FORECAST_HOURS) -> list[ForecastResult]:
+        """Not cached: forecasts are polled once an hour, not asked by every viewer."""
+        return self.provider.forecast(cities, hours)
+
+    def past(self, cities: Sequence[str], days: int, *, step_s: float = 3600.0,
+             now_s: float | None = None) -> Iterable[Observation]:
+        """The wrapped provider's past, uncached (a backfill is a one-off)."""
+        return self.provider.past(cities, days, step_s=step_s, now_s=now_s)
 
     def _fresh(self, city: str, now: float) -> bool:
         entry = self._entries.get(city)

@@ -1,15 +1,9 @@
-"""Where cities are: a built-in table, and the Open-Meteo geocoder (cached) for the rest."""
+"""Where cities are: the built-in table (names outside it go to a provider's geocoder)."""
 
 from __future__ import annotations
 
-import threading
 import unicodedata
-from typing import TYPE_CHECKING, Any, NamedTuple
-
-from weather import errors
-
-if TYPE_CHECKING:
-    from weather.http import HttpClient
+from typing import NamedTuple
 
 
 class City(NamedTuple):
@@ -26,7 +20,6 @@ CALIFORNIA_CITIES: tuple[str, ...] = (
     "San Francisco", "Los Angeles", "Santa Barbara", "Sacramento", "Fresno", "San Diego",
     "San Luis Obispo",
 )
-DEFAULT_CITIES = CALIFORNIA_CITIES
 
 _TABLE = """
 San Francisco 37.7749 -122.4194 US|Los Angeles 34.0522 -118.2437 US
@@ -79,70 +72,3 @@ _BY_KEY: dict[str, City] = {normalise_name(c.name): c for c in CITIES.values()}
 def lookup(name: str) -> City | None:
     """The built-in city called ``name`` (case- and accent-insensitive), or None."""
     return _BY_KEY.get(normalise_name(name))
-
-
-_cache: dict[tuple[str, str], City] = {}
-_cache_lock = threading.Lock()
-
-
-def clear_geocode_cache() -> None:
-    """Forget every place the geocoder found in this process."""
-    with _cache_lock:
-        _cache.clear()
-
-
-class Geocoder:
-    """City name -> coordinates: the built-in table first, then the Open-Meteo geocoder.
-
-    Places the geocoder found are cached per process (per base URL); misses and failures are
-    not, so a city added upstream or a network hiccup does not stick.
-    """
-
-    def __init__(self, http: HttpClient, base_url: str) -> None:
-        self.http = http
-        self.base_url = base_url.rstrip("/")
-
-    def locate(self, name: str) -> City:
-        """Return the place called ``name``; raise ``NotFoundError`` or a transport error."""
-        name = name.strip()
-        if not name:
-            raise errors.NotFoundError("no city name given", city=name)
-        known = lookup(name)
-        if known is not None:
-            return known
-        key = (self.base_url, normalise_name(name))
-        with _cache_lock:
-            cached = _cache.get(key)
-        if cached is not None:
-            return cached
-        payload = self.http.get_json(
-            f"{self.base_url}/v1/search",
-            {"name": name, "count": 1, "language": "en", "format": "json"},
-            service="the Open-Meteo geocoder", city=name)
-        city = parse_search(name, payload)
-        with _cache_lock:
-            _cache[key] = city
-        return city
-
-
-def parse_search(name: str, payload: Any) -> City:
-    """The first place of a geocoding answer; ``results`` is absent when nothing matched."""
-    if not isinstance(payload, dict):
-        raise errors.ParseError("the geocoder's answer is not a JSON object", city=name)
-    results = payload.get("results")
-    if not results:
-        raise errors.NotFoundError(f"no place called {name!r} was found", city=name)
-    first = results[0] if isinstance(results, list) else None
-    if not isinstance(first, dict):
-        raise errors.ParseError("the geocoder's results are not a list of objects", city=name)
-    coords = []
-    for field, bound in (("latitude", 90), ("longitude", 180)):
-        value = first.get(field)
-        if isinstance(value, bool) or not isinstance(value, int | float) or abs(value) > bound:
-            # Out of range would make Open-Meteo refuse the whole batch: fail this city only.
-            raise errors.ParseError(f"the geocoder's {field} for {name!r} is missing or "
-                                    f"invalid", city=name)
-        coords.append(float(value))
-    country = first.get("country_code") if isinstance(first.get("country_code"), str) else ""
-    return City(name, coords[0], coords[1], country)
-

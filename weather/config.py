@@ -22,6 +22,16 @@ DEFAULT_GEOCODING_BASE_URL = "https://geocoding-api.open-meteo.com"
 DEFAULT_UNITS: Units = "imperial"
 
 
+def require_api_key(api_key: str | None) -> str:
+    """Return ``api_key``, or raise the one error that says OpenWeather needs one."""
+    if not api_key:
+        raise ConfigError(
+            "OPENWEATHER_API_KEY", "the openweather provider needs an API key; set "
+            "OPENWEATHER_API_KEY or choose WEATHER_PROVIDER=open-meteo or demo (no key)"
+        )
+    return api_key
+
+
 def canonical_provider(name: str, setting: str = "WEATHER_PROVIDER") -> str:
     """Return the registered name for ``name`` (case-insensitive, aliases accepted)."""
     key = str(name).strip().lower()
@@ -70,11 +80,8 @@ class ClientConfig:
         put("open_meteo_base_url", check_base_url(self.open_meteo_base_url, "OPEN_METEO_BASE_URL"))
         put("geocoding_base_url", check_base_url(self.geocoding_base_url, "GEOCODING_BASE_URL"))
         put("units", check_units(self.units, "WEATHER_UNITS"))
-        if self.provider == "openweather" and not self.api_key:
-            raise ConfigError(
-                "OPENWEATHER_API_KEY", "the openweather provider needs an API key; set "
-                "OPENWEATHER_API_KEY or choose WEATHER_PROVIDER=open-meteo or demo (no key)"
-            )
+        if self.provider == "openweather":
+            require_api_key(self.api_key)
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> ClientConfig:

@@ -8,9 +8,11 @@
     ├── AuthError                the provider rejected the API key            "key rejected"
     ├── RateLimitError           too many requests; ``.retry_after_s``         "rate limited"
     ├── NotFoundError            the city is unknown                           "not found"
+    ├── NoForecastError          the provider has no forecast for the city     "no forecast"
     ├── BadRequestError          the provider refused the query; ``.reason``   "bad request"
     ├── ServerError              5xx after the retries ran out                 "server error"
     ├── ParseError               the answer was not the JSON we expect         "bad answer"
+    ├── NoHistoryError           the provider keeps no past observations       "no history"
     └── TransportError           no HTTP answer at all
         ├── UnreachableError     connection refused, DNS, reset               "unreachable"
         └── RequestTimeout       no answer within the read timeout            "timeout"
@@ -80,6 +82,12 @@ class NotFoundError(WeatherError):
     status = "not found"
 
 
+class NoForecastError(WeatherError):
+    """The provider offers no forecast for the city."""
+
+    status = "no forecast"
+
+
 class BadRequestError(WeatherError):
     """The provider refused the query (HTTP 400) and said why in ``reason``."""
 
@@ -104,6 +112,12 @@ class ParseError(WeatherError):
     """The answer was not valid JSON, or lacked a field, or had a value of the wrong type."""
 
     status = "bad answer"
+
+
+class NoHistoryError(WeatherError):
+    """The provider (or its free tier) offers no past observations to backfill from."""
+
+    status = "no history"
 
 
 class TransportError(WeatherError):

@@ -29,6 +29,13 @@ URLLIB3_LOGGERS = ("urllib3", "urllib3.connectionpool", "urllib3.connection",
 REDACTED = "[REDACTED]"
 
 
+def redact(text: str, secrets: Iterable[str]) -> str:
+    """``text`` with each of ``secrets`` replaced by ``[REDACTED]`` (give longest first)."""
+    for secret in secrets:
+        text = text.replace(secret, REDACTED)
+    return text
+
+
 class SecretFilter(logging.Filter):
     """Replaces known secret values (raw and URL-encoded) in log records by ``[REDACTED]``."""
 
@@ -45,9 +52,7 @@ class SecretFilter(logging.Filter):
             self._secrets = tuple(sorted(merged, key=len, reverse=True))
 
     def redact(self, text: str) -> str:
-        for secret in self._secrets:
-            text = text.replace(secret, REDACTED)
-        return text
+        return redact(text, self._secrets)
 
     def filter(self, record: logging.LogRecord) -> bool:
         if self._secrets:
@@ -132,9 +137,7 @@ class HttpClient:
             register_secret(secret)
 
     def redact(self, text: str) -> str:
-        for secret in self._secrets:
-            text = text.replace(secret, REDACTED)
-        return text
+        return redact(text, self._secrets)
 
     def close(self) -> None:
         self.session.close()

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any, Literal
 
@@ -49,3 +49,37 @@ class Observation:
     wind_speed_ms: float
     provider: str
     raw: Mapping[str, Any] = field(default_factory=dict, repr=False, compare=False)
+
+
+@dataclass(frozen=True)
+class ForecastPoint:
+    """Forecast values at one time, metric like ``Observation``; a missing value is NaN.
+
+    ``time`` is timezone-aware UTC: the hour (Open-Meteo), the 3-hour step (OpenWeather) or
+    the simulated moment (demo) the values are for.
+    """
+
+    time: datetime
+    temperature_c: float
+    humidity_pct: float
+    wind_speed_ms: float
+
+
+@dataclass(frozen=True)
+class Forecast:
+    """The forecast of one city: its points in time order, and the provider's ``raw`` answer.
+
+    Neither provider says when a forecast was issued, so a forecast carries no such time: the
+    caller knows when it fetched it.
+    """
+
+    city: str
+    lat: float
+    lon: float
+    points: tuple[ForecastPoint, ...]
+    provider: str
+    raw: Mapping[str, Any] = field(default_factory=dict, repr=False, compare=False)
+
+    def between(self, start: datetime, end: datetime) -> Forecast:
+        """This forecast with only the points from ``start`` to ``end`` (both included)."""
+        return replace(self, points=tuple(p for p in self.points if start <= p.time <= end))

@@ -13,7 +13,10 @@ import param
 from dashboards.config import AppConfig
 from dashboards.page.scripts import leave_out_unused_bundles
 from dashboards.server import shared as runtime
-from dashboards.server.server_log import quiet_closed_websockets_of_this_server
+from dashboards.server.server_log import (
+    quiet_closed_websockets_of_this_server,
+    show_info_logs,
+)
 from dashboards.views.realtime.tab import StreamingTab
 from dashboards.views.refresh.layout import STYLE
 from dashboards.views.refresh.tab import RefreshTab
@@ -186,7 +189,7 @@ def serve_page(config: AppConfig | None = None) -> pn.viewable.Viewable:
 
     A bad setting gives a readable error page instead. Returns the page.
     """
-    _show_info_logs()
+    show_info_logs()
     quiet_closed_websockets_of_this_server()
     leave_out_unused_bundles()
     doc = pn.state.curdoc
@@ -205,14 +208,6 @@ def page_for(config: AppConfig | None = None) -> pn.viewable.Viewable:
     except ConfigError as exc:
         log.error("weather dashboard cannot start: %s", exc)
         return config_error_page(exc)
-
-
-def _show_info_logs() -> None:
-    """Let the server log say what the feed does (`panel serve` only shows warnings of ours)."""
-    for name in ("dashboards", "weather"):
-        logger = logging.getLogger(name)
-        if logger.level == logging.NOTSET:
-            logger.setLevel(logging.INFO)
 
 
 def config_error_page(exc: ConfigError) -> pn.viewable.Viewable:

@@ -1,17 +1,15 @@
-"""Bounded observation history in memory, persisted to an embedded SQLite database."""
+"""Bounded observation history in memory, kept in a store (SQLite or PostgreSQL) behind it."""
 
 from __future__ import annotations
 
-import contextlib
 import logging
-import os
-import sqlite3
 import threading
 from collections.abc import Sequence
-from pathlib import Path
 
 import pandas as pd
 
+from dashboards.server.store import Store, StoreUnavailable, open_store
+from dashboards.server.store.base import Row, StoredRow
 from weather.models import Observation
 
 log = logging.getLogger(__name__)
@@ -19,17 +17,6 @@ log = logging.getLogger(__name__)
 #: Columns of the history frame; quantities are metric (°C, %, m/s) like ``Observation``.
 COLUMNS = ("seq", "city", "time", "lat", "lon", "temperature", "humidity", "wind_speed",
            "provider")
-
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS observations (
-    city TEXT NOT NULL,
-    time_ms INTEGER NOT NULL,
-    lat REAL, lon REAL,
-    temperature REAL, humidity REAL, wind_speed REAL,
-    provider TEXT,
-    PRIMARY KEY (city, time_ms)
-)
-"""
 
 
 def observations_frame(observations: Sequence[Observation]) -> pd.DataFrame:
@@ -61,25 +48,33 @@ def empty_frame() -> pd.DataFrame:
 
 
 class History:
-    """Every observation once, identified by (city, observation time).
+    """Every observation of one provider once, identified by (provider, city, time).
 
-    The newest ``max_rows`` rows stay in memory for the plots; all rows go to SQLite at
-    ``db_path`` (``":memory:"`` keeps nothing on disk). A database that cannot be opened or
-    written is logged and reported in ``db_error``; the history then carries on in memory and
-    writes what it missed once the file is usable again.
+    The newest ``max_rows`` rows stay in memory for the plots; all rows go to the store of
+    ``db`` (a SQLite path, a PostgreSQL URL, or ``":memory:"`` to keep nothing). Only rows of
+    ``provider`` are read or taken: a demo run and a live run on one database never see each
+    other's rows (``provider=None`` takes any, for a history with no store). A store that
+    cannot be used is logged and reported in ``db_error``; the history then carries on in
+    memory and writes what it missed once the store is usable again.
     """
 
-    def __init__(self, db_path: str = ":memory:", max_rows: int = 50_000) -> None:
-        self.db_path = db_path
+    def __init__(self, db: str | Store | None = ":memory:", max_rows: int = 50_000,
+                 provider: str | None = None) -> None:
         self.max_rows = max_rows
+        self.provider = provider
         self.db_error: str | None = None
-        self._lock = threading.RLock()
+        self.store = open_store(db) if isinstance(db, str) else db
+        #: Where the rows go, fit for a log line or a page (no password).
+        self.db_path = self.store.description if self.store is not None else ":memory:"
+        self._lock = threading.RLock()  # the rows in memory; sessions read under it
+        self._io_lock = threading.Lock()  # one use of the store at a time
         self._frame = empty_frame()
-        self._keys: set[tuple[str, int]] = set()
+        self._keys: set[tuple[str, str, int]] = set()
         self._next_seq = 1
-        self._unsaved: list[tuple] = []
-        self._db: sqlite3.Connection | None = None
-        self._open_db()
+        self._unsaved: list[Row] = []
+        #: The newest store id read; a shared store's new rows are read after it.
+        self._last_id = 0
+        self._loaded = False
         self._load()
 
     # -- reading ----------------------------------------------------------------------------
@@ -106,11 +101,28 @@ class History:
         with self._lock:
             return len(self._frame)
 
-    # -- writing ----------------------------------------------------------------------------
-    def add(self, observations: pd.DataFrame) -> pd.DataFrame:
-        """Store the rows of ``observations_frame(...)`` not seen before; return them."""
+    @property
+    def persistent(self) -> bool:
+        """Whether observations are written to a database."""
+        return self.store is not None
+
+    @property
+    def unsaved(self) -> int:
+        """How many rows wait to be written to the store."""
         with self._lock:
-            keys = list(zip(observations["city"], _series_ms(observations["time"]), strict=True))
+            return len(self._unsaved)
+
+    # -- writing ----------------------------------------------------------------------------
+    def add(self, observations: pd.DataFrame, stored: bool = False) -> pd.DataFrame:
+        """Take the rows of ``observations_frame(...)`` not seen before; return them.
+
+        ``stored`` rows were read from the store (another process polled them): they are
+        not written again.
+        """
+        with self._lock:
+            if self.provider is not None and len(observations):
+                observations = observations[observations["provider"] == self.provider]
+            keys = _keys(observations)
             fresh = [i for i, key in enumerate(keys) if key not in self._keys]
             self._keys.update(keys[i] for i in fresh)
             if not fresh:
@@ -120,16 +132,79 @@ class History:
             rows["seq"] = rows["seq"].astype("int64")
             self._next_seq += len(rows)
             self._append(rows)
-            self._unsaved.extend(_db_rows(rows))
-            self._save()
-            return rows
+            if not stored:
+                self._unsaved.extend(_db_rows(rows))
+        if not stored:
+            self.flush()
+        return rows
+
+    def flush(self) -> bool:
+        """Write the rows the store missed; True when none are left waiting.
+
+        The database is used outside the lock sessions read under: a slow or unreachable
+        server never holds up a page.
+        """
+        if self.store is None:
+            with self._lock:
+                self._unsaved = []
+            return True
+        with self._io_lock:
+            if self.store.lost():
+                log.warning("history database %s was removed; creating it again", self.db_path)
+                self.store.close()
+                with self._lock:
+                    self._unsaved = _db_rows(self._frame)
+            with self._lock:
+                pending = list(self._unsaved)
+            if not pending:
+                return True
+            try:
+                self.store.insert(pending)
+            except StoreUnavailable as exc:
+                self._fail(str(exc))
+                with self._lock:
+                    self._unsaved = self._unsaved[-self.max_rows:]
+                return False
+            with self._lock:
+                # Rows added meanwhile were appended after the ones written.
+                del self._unsaved[:len(pending)]
+            self._recovered()
+            return True
+
+    def catch_up(self) -> pd.DataFrame:
+        """Rows of this provider the store got from elsewhere since the last look (not taken yet).
+
+        Pass them to ``add(rows, stored=True)``; reading again returns only newer ones.
+        """
+        if self.store is None:
+            return _NO_ROWS.copy()
+        with self._io_lock:
+            try:
+                if not self._loaded:
+                    records = self.store.newest(self.provider, self.max_rows)
+                    self._loaded = True
+                else:
+                    records = []
+                    while True:
+                        after = records[-1][0] if records else self._last_id
+                        batch = self.store.after(self.provider, after, 10_000)
+                        records.extend(batch)
+                        if len(batch) < 10_000:
+                            break
+            except StoreUnavailable as exc:
+                self._fail(str(exc))
+                return _NO_ROWS.copy()
+            if not self.unsaved:
+                self._recovered()
+            if records:
+                self._last_id = max(self._last_id, max(r[0] for r in records))
+            return _stored_frame(records)
 
     def close(self) -> None:
-        """Close the database; the in-memory rows stay readable."""
+        """Close the store; the in-memory rows stay readable."""
         with self._lock:
-            if self._db is not None:
-                self._db.close()
-                self._db = None
+            if self.store is not None:
+                self.store.close()
 
     # -- internals --------------------------------------------------------------------------
     def _append(self, rows: pd.DataFrame) -> None:
@@ -137,113 +212,69 @@ class History:
         # Trim in batches (10% headroom) so a full history is not copied on every poll.
         if len(frame) > self.max_rows * 1.1:
             frame = frame.iloc[-self.max_rows:].reset_index(drop=True)
-            self._keys = set(zip(frame["city"], _series_ms(frame["time"]), strict=True))
+            self._keys = set(_keys(frame))
         self._frame = frame
 
-    @property
-    def persistent(self) -> bool:
-        """Whether observations are written to a database file."""
-        return self.db_path != ":memory:"
-
-    def _open_db(self) -> None:
-        if not self.persistent:
-            return
-        try:
-            Path(self.db_path).parent.mkdir(parents=True, exist_ok=True)
-        except OSError as exc:
-            self._fail("cannot create its folder", exc)
-            return
-        try:
-            # The feed writes from streamz's thread and sessions read from the server's.
-            db = sqlite3.connect(self.db_path, timeout=1.0, check_same_thread=False)
-            db.execute("PRAGMA journal_mode=WAL")
-            # WAL + NORMAL: a committed poll survives a crash of the process.
-            db.execute("PRAGMA synchronous=NORMAL")
-            db.execute(_SCHEMA)
-            db.commit()
-        except sqlite3.Error as exc:
-            self._fail("cannot be opened", exc)
-            return
-        self._db = db
-
     def _load(self) -> None:
-        if self._db is None:
+        if self.store is None:
             return
         try:
-            cursor = self._db.execute(
-                "SELECT city, time_ms, lat, lon, temperature, humidity, wind_speed, provider "
-                "FROM (SELECT rowid AS r, * FROM observations "
-                "      ORDER BY time_ms DESC, r DESC LIMIT ?) "
-                "ORDER BY time_ms, r",
-                (self.max_rows,),
-            )
-            records = cursor.fetchall()
-        except sqlite3.Error as exc:
-            self._fail("cannot be read", exc)
+            records = self.store.newest(self.provider, self.max_rows)
+        except StoreUnavailable as exc:
+            self._fail(str(exc))
             return
+        self._loaded = True
         if not records:
             return
-        rows = pd.DataFrame(records, columns=["city", "time_ms", *COLUMNS[3:]])
+        rows = _stored_frame(records)
         rows.insert(0, "seq", range(1, len(rows) + 1))
-        rows.insert(2, "time", pd.to_datetime(rows.pop("time_ms"), unit="ms", utc=True))
         rows["seq"] = rows["seq"].astype("int64")
-        rows["time"] = rows["time"].astype("datetime64[ns, UTC]")
         self._next_seq = len(rows) + 1
+        self._last_id = max(r[0] for r in records)
         self._append(rows)
-        self._keys = set(zip(rows["city"], _series_ms(rows["time"]), strict=True))
-        log.info("history: loaded %d observations from %s", len(rows), self.db_path)
+        self._keys = set(_keys(rows))
+        log.info("history: loaded %d observations of %s from %s",
+                 len(rows), self.provider, self.db_path)
 
-    def _save(self) -> None:
-        if not self.persistent:
-            self._unsaved = []
-            return
-        if self._db is not None and not os.path.exists(self.db_path):
-            log.warning("history database %s was removed; creating it again", self.db_path)
-            self._db.close()
-            self._db = None
-            self._unsaved = _db_rows(self._frame)
-        if self._db is None:
-            self._open_db()
-            if self._db is None:
-                self._unsaved = self._unsaved[-self.max_rows:]
-                return
-        try:
-            with self._db:
-                self._db.executemany(
-                    "INSERT OR IGNORE INTO observations VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                    self._unsaved,
-                )
-        except sqlite3.Error as exc:
-            self._fail("cannot be written", exc)
-            self._unsaved = self._unsaved[-self.max_rows:]
-            return
-        self._unsaved = []
-        if self.db_error is not None:
-            log.warning("history database %s is writable again", self.db_path)
-            self.db_error = None
-
-    def _fail(self, what: str, exc: Exception) -> None:
-        message = f"history database {self.db_path} {what} ({exc}); keeping history in memory"
+    def _fail(self, what: str) -> None:
+        message = f"history database {self.db_path} {what}; keeping history in memory"
         if self.db_error is None:
             log.warning(message)
-        self.db_error = f"history not saved: database {what} ({exc})"
-        if self._db is not None:
-            with contextlib.suppress(sqlite3.Error):
-                self._db.close()
-            self._db = None
+        if what.startswith("unreachable"):
+            self.db_error = f"history database {what}"
+        else:
+            self.db_error = f"history not saved: database {what}"
 
-
-def _to_ms(time) -> int:
-    return int(pd.Timestamp(time).value // 1_000_000)
+    def _recovered(self) -> None:
+        if self.db_error is not None:
+            log.warning("history database %s is usable again", self.db_path)
+            self.db_error = None
 
 
 def _series_ms(times: pd.Series) -> list[int]:
     return (times.astype("int64") // 1_000_000).tolist()
 
 
-def _db_rows(rows: pd.DataFrame) -> list[tuple]:
+def _keys(rows: pd.DataFrame) -> list[tuple[str, str, int]]:
+    return list(zip(rows["provider"], rows["city"], _series_ms(rows["time"]), strict=True))
+
+
+def _stored_frame(records: Sequence[StoredRow]) -> pd.DataFrame:
+    """History rows (without ``seq``) from a store's rows."""
+    if not records:
+        return _NO_ROWS.copy()
+    rows = pd.DataFrame([r[1:] for r in records],
+                        columns=["provider", "city", "time_ms", *COLUMNS[3:8]])
+    rows["time"] = pd.to_datetime(rows["time_ms"], unit="ms", utc=True).astype(
+        "datetime64[ns, UTC]")
+    rows = rows.astype({c: "float64" for c in COLUMNS[3:8]})
+    return rows[list(COLUMNS[1:])]
+
+
+def _db_rows(rows: pd.DataFrame) -> list[Row]:
     return list(
         zip(
+            rows["provider"],
             rows["city"],
             _series_ms(rows["time"]),
             rows["lat"].tolist(),
@@ -251,7 +282,9 @@ def _db_rows(rows: pd.DataFrame) -> list[tuple]:
             rows["temperature"].tolist(),
             rows["humidity"].tolist(),
             rows["wind_speed"].tolist(),
-            rows["provider"],
             strict=True,
         )
     )
+
+
+_NO_ROWS = empty_frame().drop(columns="seq")

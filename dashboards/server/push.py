@@ -103,6 +103,7 @@ class Fanout:
         self._catch_ups: dict[tuple[int, int], Batch] = {}
         self._newest: pd.DataFrame | None = None  # each city's newest row, up to _seen_seq
         self._seen_seq = 0
+        self._last_status: FeedStatus | None = None
 
     # -- subscribers ------------------------------------------------------------------------
     def subscribe(self, callback: Callable[[Batch], None], doc: Any = None) -> int:
@@ -130,9 +131,15 @@ class Fanout:
 
     # -- batches ----------------------------------------------------------------------------
     def publish(self, rows: pd.DataFrame) -> Batch:
-        """Tell every subscriber about ``rows``, just returned by ``history.add`` (may be empty)."""
+        """Tell every subscriber about ``rows``, just returned by ``history.add``.
+
+        With no rows, only a changed status is told.
+        """
         with self._publishing:  # one batch after the other, in history order
             batch = self._batch(rows)
+            if not len(rows) and batch.status == self._last_status:
+                return batch  # nothing new to tell
+            self._last_status = batch.status
             with self._lock:
                 self._catch_ups.clear()
                 subscribers = list(self._subscribers.items())

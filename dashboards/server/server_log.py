@@ -52,3 +52,11 @@ def quiet_closed_websockets_of_this_server() -> None:
     except RuntimeError:
         return
     quiet_closed_websockets(loop)
+
+
+def show_info_logs() -> None:
+    """Let the server log say what the feed does (`panel serve` only shows warnings of ours)."""
+    for name in ("dashboards", "weather"):
+        logger = logging.getLogger(name)
+        if logger.level == logging.NOTSET:
+            logger.setLevel(logging.INFO)

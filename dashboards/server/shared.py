@@ -1,4 +1,4 @@
-"""What every session of one server process shares on purpose: the provider and the feed.
+"""What every session of one server process shares on purpose: the provider, feed, forecast.
 
 Only data holders live here (no panes, no Bokeh models, no session callbacks), so sessions
 can come and go without anything of theirs being kept alive by another.
@@ -8,11 +8,15 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Mapping
 
-from dashboards.config import AppConfig
+from dashboards.config import AppConfig, is_postgres
 from dashboards.server.feed import WeatherFeed
+from dashboards.server.forecast import ForecastPoll, start_forecast
 from dashboards.server.history import History
+from dashboards.server.server_log import show_info_logs
 from weather.cache import CachedProvider
+from weather.errors import ConfigError
 from weather.providers import get_provider
 from weather.providers.base import Provider
 
@@ -20,26 +24,54 @@ log = logging.getLogger(__name__)
 
 _lock = threading.Lock()
 _feed: WeatherFeed | None = None
+_forecast: ForecastPoll | None = None
 _refresh_provider: CachedProvider | None = None
 
 #: Seconds a Refresh result is reused for any viewer: upstream data changes every few minutes.
 REFRESH_CACHE_S = 10.0
 
 
+def start_process(environ: Mapping[str, str] | None = None) -> WeatherFeed | None:
+    """Check the settings and start this process's feed, before any viewer arrives.
+
+    A bad setting is logged once here; each page then shows it too. Returns the feed, or
+    None when the settings are bad.
+    """
+    show_info_logs()
+    try:
+        config = AppConfig.from_env(environ)
+    except ConfigError as exc:
+        log.error("weather dashboard cannot start: %s", exc)
+        return None
+    return shared_feed(config)
+
+
 def shared_feed(config: AppConfig) -> WeatherFeed:
-    """Return this process's feed, creating and starting it on first use."""
-    global _feed
+    """Return this process's feed, creating and starting it (and the forecast) on first use."""
+    global _feed, _forecast
     with _lock:
         if _feed is None:
             provider = get_provider(config=config.client)
-            history = History(config.db_path)
+            history = History(config.db_path, provider=provider.name,
+                              retention_days=config.retention_days)
             _feed = WeatherFeed(provider, config.cities, history, interval_s=config.interval_s)
             _feed.start()
             log.info(
                 "feed: polling %s for %d cities every %gs; history in %s",
-                provider.name, len(config.cities), config.interval_s, config.db_path,
+                provider.name, len(config.cities), config.interval_s, history.db_path,
             )
+            # The forecast table lives in the SQLite file; with PostgreSQL it stays in memory.
+            forecast_db = ":memory:" if is_postgres(config.db_path) else config.db_path
+            _forecast = start_forecast(provider, config.cities, forecast_db,
+                                       config.forecast_interval_s)
         return _feed
+
+
+def shared_forecast(config: AppConfig) -> ForecastPoll:
+    """Return this process's forecast poll, started with the feed."""
+    shared_feed(config)
+    assert _forecast is not None
+    return _forecast
 
 
 def shared_refresh_provider(config: AppConfig) -> Provider:
@@ -53,11 +85,14 @@ def shared_refresh_provider(config: AppConfig) -> Provider:
 
 
 def reset() -> None:
-    """Stop and forget the shared feed (tests, notebooks that change settings)."""
-    global _feed, _refresh_provider
+    """Stop and forget the shared feed and forecast (tests, notebooks that change settings)."""
+    global _feed, _forecast, _refresh_provider
     with _lock:
         if _feed is not None:
             _feed.stop()
             _feed.history.close()
-        _feed = None
+        if _forecast is not None:
+            _forecast.stop()
+            _forecast.store.close()
+        _feed = _forecast = None
         _refresh_provider = None

@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 
 from weather.config import PROVIDER_NAMES, ClientConfig, canonical_provider
-from weather.errors import ConfigError
 from weather.http import HttpClient
 from weather.providers.base import CityResult, Provider
 from weather.providers.demo import DemoProvider
@@ -30,6 +29,7 @@ def get_provider(name: str | None = None, config: ClientConfig | None = None, *,
 
     ``config`` defaults to ``ClientConfig.from_env()``; an unknown name raises
     ``UnknownProviderError`` listing the valid ones, a missing key ``ConfigError``.
+    Each provider builds itself from ``config`` (``Provider.from_config``).
     """
     key = canonical_provider(name, setting="provider") if name else None
     if config is None:
@@ -38,14 +38,4 @@ def get_provider(name: str | None = None, config: ClientConfig | None = None, *,
             # An explicit name wins over WEATHER_PROVIDER, even an invalid one.
             env["WEATHER_PROVIDER"] = key
         config = ClientConfig.from_env(env)
-    key = key or config.provider
-    if key == "openweather":
-        if not config.api_key:
-            raise ConfigError("OPENWEATHER_API_KEY", "the openweather provider needs an API "
-                              "key; set OPENWEATHER_API_KEY")
-        return OpenWeatherProvider(config.api_key, base_url=config.openweather_base_url,
-                                   http=http)
-    if key == "open-meteo":
-        return OpenMeteoProvider(base_url=config.open_meteo_base_url,
-                                 geocoding_base_url=config.geocoding_base_url, http=http)
-    return DemoProvider()
+    return PROVIDERS[key or config.provider].from_config(config, http)

@@ -1,0 +1,56 @@
+"""Fill the history with a provider's past observations, in short batches beside the server."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from dashboards.server import sqlite_rows
+from weather.errors import ConfigError
+from weather.providers.base import Provider, check_past_days
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class BackfillResult:
+    """What a backfill did: observations the provider gave, and rows that were new."""
+
+    fetched: int
+    added: int
+
+
+def backfill(provider: Provider, cities: Sequence[str], days: int, db_path: str | Path, *,
+             step_s: float = 30.0, now_s: float | None = None,
+             batch_rows: int = sqlite_rows.BATCH_ROWS,
+             progress: Callable[[int, int], None] | None = None) -> BackfillResult:
+    """Store the ``days`` (1..92) before now of ``cities`` from ``provider`` in ``db_path``.
+
+    Everything is asked first (one request for Open-Meteo), so a provider error raises
+    ``WeatherError`` before a row is written. Rows go in transactions of ``batch_rows`` and
+    rows already stored are skipped: a second run adds nothing. ``progress(done, total)`` is
+    called after each batch; ``step_s`` is the demo provider's spacing (the poll interval).
+    """
+    days = check_past_days(days)
+    if str(db_path) == ":memory:":
+        raise ConfigError("WEATHER_DB", "is ':memory:', a history kept by no file: there is "
+                          "nothing to backfill into")
+    past = provider.past(list(cities), days, step_s=step_s, now_s=now_s)
+    total = len(past) if hasattr(past, "__len__") else 0
+    db = sqlite_rows.connect(db_path)
+    fetched = added = 0
+    try:
+        if progress:
+            progress(0, total)
+        for batch in sqlite_rows.batches(past, batch_rows):
+            added += sqlite_rows.add_batch(db, batch)
+            fetched += len(batch)
+            if progress:
+                progress(fetched, max(total, fetched))
+    finally:
+        db.close()
+    log.info("backfill: %d days of %d cities from %s: %d observations, %d new",
+             days, len(cities), provider.name, fetched, added)
+    return BackfillResult(fetched, added)

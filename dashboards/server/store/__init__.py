@@ -1,0 +1,26 @@
+"""Where the history is kept: one interface, a SQLite and a PostgreSQL backend."""
+
+from __future__ import annotations
+
+from dashboards.config import is_postgres
+from dashboards.server.store.base import Row, Store, StoredRow, StoreUnavailable
+
+
+def open_store(location: str) -> Store | None:
+    """The backend for a ``WEATHER_DB`` value; None for ``:memory:`` (nothing kept on disk).
+
+    Raises ``ConfigError`` naming ``WEATHER_DB`` when the value cannot work (no driver, wrong
+    password, unknown host or database); an unreachable server is retried later instead.
+    """
+    if location == ":memory:":
+        return None
+    if is_postgres(location):
+        from dashboards.server.store.postgres import PostgresStore
+
+        return PostgresStore(location)
+    from dashboards.server.store.sqlite import SQLiteStore
+
+    return SQLiteStore(location)
+
+
+__all__ = ["Row", "Store", "StoreUnavailable", "StoredRow", "open_store"]

@@ -1,0 +1,147 @@
+"""The embedded history store: one SQLite file, for a single process."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import sqlite3
+import threading
+from pathlib import Path
+
+from dashboards.server.store.base import (
+    SCHEMA_VERSION,
+    Row,
+    Store,
+    StoredRow,
+    StoreUnavailable,
+    provider_filter,
+)
+
+log = logging.getLogger(__name__)
+
+_TABLES = """
+CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS observations (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    provider TEXT NOT NULL,
+    city TEXT NOT NULL,
+    time_ms INTEGER NOT NULL,
+    lat REAL, lon REAL,
+    temperature REAL, humidity REAL, wind_speed REAL,
+    UNIQUE (provider, city, time_ms)
+);
+"""
+_COLUMNS = "id, provider, city, time_ms, lat, lon, temperature, humidity, wind_speed"
+
+
+class SQLiteStore(Store):
+    """A SQLite file in WAL mode; opened on first use and again after any failure."""
+
+    def __init__(self, location: str) -> None:
+        super().__init__(location)
+        self._lock = threading.Lock()
+        self._db: sqlite3.Connection | None = None
+
+    def insert(self, rows: list[Row]) -> list[int]:
+        with self._lock:
+            db = self._connect()
+            try:
+                with db:
+                    ids = []
+                    for row in rows:
+                        found = db.execute(
+                            "INSERT OR IGNORE INTO observations (provider, city, time_ms, lat, "
+                            "lon, temperature, humidity, wind_speed) VALUES (?, ?, ?, ?, ?, ?, "
+                            "?, ?) RETURNING id", row).fetchone()
+                        if found is not None:
+                            ids.append(found[0])
+                return ids
+            except sqlite3.Error as exc:
+                self._drop()
+                raise StoreUnavailable(f"cannot be written ({exc})") from None
+
+    def newest(self, provider: str | None, limit: int) -> list[StoredRow]:
+        where, args = provider_filter(provider, "?")
+        return self._read(
+            f"SELECT {_COLUMNS} FROM (SELECT * FROM observations WHERE {where} "
+            "ORDER BY time_ms DESC, id DESC LIMIT ?) ORDER BY time_ms, id", (*args, limit))
+
+    def after(self, provider: str | None, after_id: int, limit: int) -> list[StoredRow]:
+        where, args = provider_filter(provider, "?")
+        return self._read(f"SELECT {_COLUMNS} FROM observations WHERE {where} AND id > ? "
+                          "ORDER BY id LIMIT ?", (*args, after_id, limit))
+
+    def lost(self) -> bool:
+        with self._lock:
+            return self._db is not None and not os.path.exists(self.location)
+
+    def close(self) -> None:
+        with self._lock:
+            self._drop()
+
+    # -- internals --------------------------------------------------------------------------
+    def _read(self, query: str, args: tuple) -> list[StoredRow]:
+        with self._lock:
+            db = self._connect()
+            try:
+                return db.execute(query, args).fetchall()
+            except sqlite3.Error as exc:
+                self._drop()
+                raise StoreUnavailable(f"cannot be read ({exc})") from None
+
+    def _connect(self) -> sqlite3.Connection:
+        if self._db is not None:
+            return self._db
+        try:
+            Path(self.location).parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise StoreUnavailable(f"cannot create its folder ({exc})") from None
+        try:
+            # The feed writes from its own thread and sessions read from the server's.
+            db = sqlite3.connect(self.location, timeout=1.0, check_same_thread=False)
+            db.execute("PRAGMA journal_mode=WAL")
+            # WAL + NORMAL: a committed poll survives a crash of the process.
+            db.execute("PRAGMA synchronous=NORMAL")
+            _create_or_migrate(db)
+        except sqlite3.Error as exc:
+            with contextlib.suppress(UnboundLocalError, sqlite3.Error):
+                db.close()
+            raise StoreUnavailable(f"cannot be opened ({exc})") from None
+        self._db = db
+        return db
+
+    def _drop(self) -> None:
+        if self._db is not None:
+            with contextlib.suppress(sqlite3.Error):
+                self._db.close()
+            self._db = None
+
+
+def _create_or_migrate(db: sqlite3.Connection) -> None:
+    """Create the tables, or bring a file of the first layout (keyed by city and time) up."""
+    with db:
+        columns = [r[1] for r in db.execute("PRAGMA table_info(observations)")]
+        if columns and "id" not in columns:
+            # The first layout had no id and no provider in its key: a demo row and a live
+            # row of the same city and minute could not both be kept.
+            db.execute("ALTER TABLE observations RENAME TO observations_v0")
+            _create(db)
+            db.execute(
+                "INSERT OR IGNORE INTO observations (provider, city, time_ms, lat, lon, "
+                "temperature, humidity, wind_speed) SELECT COALESCE(provider, ''), city, "
+                "time_ms, lat, lon, temperature, humidity, wind_speed FROM observations_v0 "
+                "ORDER BY time_ms")
+            db.execute("DROP TABLE observations_v0")
+            log.info("history database: moved rows of the first layout to version %d",
+                     SCHEMA_VERSION)
+        else:
+            _create(db)
+        if db.execute("SELECT COUNT(*) FROM schema_version").fetchone()[0] == 0:
+            db.execute("INSERT INTO schema_version VALUES (?)", (SCHEMA_VERSION,))
+
+
+def _create(db: sqlite3.Connection) -> None:
+    for statement in _TABLES.split(";"):
+        if statement.strip():
+            db.execute(statement)
