@@ -36,6 +36,8 @@ INTERVAL_S = 5.0
 NS, QUICK_NS = (10, 50, 100, 200), (10, 50)
 ARTICLE_NS, QUICK_ARTICLE_NS = (10, 50), (10,)
 POLLS, QUICK_POLLS = 6, 3
+#: The current-weather requests of a poll (a forecast poll of the same server is not one).
+WEATHER_PATH = "/data/2.5/weather"
 #: A message streaming new points into a plot, as Bokeh's protocol names it.
 STREAMED = '"ColumnsStreamed"'
 WITHIN_S = 1.0
@@ -61,7 +63,8 @@ class Measured:
 
 def poll_times(requests: list, after: float) -> list[float]:
     """The last upstream answer of each poll after ``after``: requests grouped by gaps."""
-    times = sorted(r.time + LATENCY_S for r in requests if r.time > after)
+    times = sorted(r.time + LATENCY_S for r in requests
+                   if r.time > after and r.path == WEATHER_PATH)
     polls: list[float] = []
     for t in times:
         if polls and t - polls[-1] < INTERVAL_S / 2:
@@ -143,7 +146,8 @@ def _measure_n(design, app, provider, sessions, n, polls, log) -> Measured:
     if design == "article":
         # One upstream request per session per interval, each on its own timer.
         answers = sorted(r.time + LATENCY_S for r in provider.requests
-                         if window_start < r.time < window_end - INTERVAL_S)
+                         if window_start < r.time < window_end - INTERVAL_S
+                         and r.path == WEATHER_PATH)
         delays = matched_delays(answers, seen)
     else:
         answers = [t for t in answers if t < window_end - 1.0]

@@ -135,7 +135,7 @@ def test_a_paused_session_catches_up_on_resume_with_nothing_twice(feed):
     paused.run_ticks()
     live.run_ticks()
     assert plotted(paused.tab) == {c: 10 for c in CITIES}
-    assert "paused for this viewer" in paused.tab.status_line.object
+    assert "paused for this viewer" in paused.tab.status_line.object.text
     feed_polls(feed, 12, 1)  # scheduled, not yet run, when the viewer resumes
     paused.tab.paused = False
     assert plotted(paused.tab) == {c: 13 for c in CITIES}
@@ -244,9 +244,9 @@ def test_the_status_line_is_pushed_with_each_poll_even_without_new_rows(feed):
     viewer = Viewer(feed)
     feed.cities = ("San Francisco", "Atlantis")
     feed.poll_now()  # the demo knows no Atlantis: a failure for that city
-    assert "Atlantis" not in viewer.tab.status_line.object
+    assert "Atlantis" not in viewer.tab.status_line.object.text
     viewer.run_ticks()
-    assert "Atlantis: not found" in viewer.tab.status_line.object
+    assert "Atlantis: not found" in viewer.tab.status_line.object.text
 
 
 def test_a_subscriber_without_a_session_runs_on_the_event_loop_it_subscribed_from(feed):

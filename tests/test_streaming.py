@@ -148,7 +148,7 @@ def test_pause_holds_this_viewer_and_resume_catches_up(rendered, feed):
     tab.paused = True
     feed_polls(feed, 100, 3)
     assert plotted(tab)["Fresno"] == 100
-    assert "paused" in tab.status_line.object
+    assert "paused" in tab.status_line.object.text
     tab.paused = False
     assert plotted(tab)["Fresno"] == 103
 
@@ -169,7 +169,7 @@ def test_a_viewer_opened_paused_sees_resume(feed):
     tab = StreamingTab(feed=feed, settings=ViewerSettings(), paused=True)
     try:
         assert (tab.pause_button.name, tab.pause_button.variant) == ("Resume", "solid")
-        assert "paused for this viewer" in tab.status_line.object
+        assert "paused for this viewer" in tab.status_line.object.text
     finally:
         tab.close()
 
@@ -218,7 +218,8 @@ def test_status_line_names_failing_cities_in_words(rendered, feed):
     feed.provider = DemoProvider()
     feed.cities = ("San Francisco", "Atlantis")
     feed.poll_now()
-    assert "updated" in tab.status_line.object and "Atlantis: not found" in tab.status_line.object
+    status = tab.status_line.object.text
+    assert "updated" in status and "Atlantis: not found" in status
 
 
 def test_html_in_a_city_name_is_shown_as_text(feed):
@@ -229,7 +230,7 @@ def test_html_in_a_city_name_is_shown_as_text(feed):
     try:
         assert "<b>x</b>" not in tab.legend.object
         assert "&lt;b&gt;x&lt;/b&gt;" in tab.legend.object
-        assert "&lt;b&gt;x&lt;/b&gt;" in tab.feed_status.object
+        assert "&lt;b&gt;x&lt;/b&gt;" in tab.feed_status.object.text
         assert tab.param.cities.names == {"&lt;b&gt;x&lt;/b&gt;": "<b>x</b>"}
         for fig in tab.figures.values():
             (hover,) = fig.hover

@@ -13,6 +13,7 @@ from bokeh.models import (
     ColumnDataSource,
     DataRange1d,
     DatetimeAxis,
+    Div,
     GlyphRenderer,
     Grid,
     HoverTool,
@@ -101,8 +102,12 @@ class StreamingTab(pn.viewable.Viewer):
         self._follow_window()
         self.empty_state = pn.pane.HTML(sizing_mode="stretch_width", margin=(20, 10),
                                         styles={"font-size": "1.1em"}, visible=False)
-        self.status_line = pn.pane.HTML(sizing_mode="stretch_width", margin=(5, 10))
-        self.feed_status = pn.pane.HTML(sizing_mode="stretch_width", margin=(0, 10))
+        # Bokeh Divs this view owns: a push sets one property of each. Panel's HTML pane sets
+        # all its twenty-odd properties on every change, most of a push's cost per viewer.
+        self.status_line = pn.pane.Bokeh(Div(sizing_mode="stretch_width"),
+                                         sizing_mode="stretch_width", margin=(5, 10))
+        self.feed_status = pn.pane.Bokeh(Div(sizing_mode="stretch_width"),
+                                         sizing_mode="stretch_width", margin=(0, 10))
         self.pause_button = pn.widgets.Toggle.from_param(
             self.param.paused, name="Pause", width=100, color="warning", variant="outline",
             margin=(28, 10, 10, 10))
@@ -236,8 +241,9 @@ class StreamingTab(pn.viewable.Viewer):
         drawn = len(self.lines.data["time"]) > 0 or any(
             t == t for t in self.dots.data["time"])
         message = NO_CITY if not self.cities else None if drawn else NO_READING
-        self.empty_state.param.update(object=message or "", visible=message is not None)
-        self.plot_area.visible = message is None
+        if (message or "") != self.empty_state.object:
+            self.empty_state.param.update(object=message or "", visible=message is not None)
+            self.plot_area.visible = message is None
 
     def _follow_window(self) -> None:
         """Show the chosen span of time, ending at the newest reading, on all three plots.
@@ -294,8 +300,8 @@ class StreamingTab(pn.viewable.Viewer):
         """Show the feed's health; the words of a pushed batch's status are made once."""
         live, paused, cities = _status_words(status) if batch is None else batch.derived(
             "status-words", lambda b: _status_words(b.status))
-        self.status_line.object = paused if self.paused else live
-        self.feed_status.object = cities
+        self.status_line.object.text = paused if self.paused else live
+        self.feed_status.object.text = cities
 
 
 def _status_words(status: FeedStatus) -> tuple[str, str, str]:
