@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import argparse
-import sqlite3
 import sys
 from pathlib import Path
 
 import pandas as pd
 
-from dashboards.config import AppConfig, parse_cities
+from dashboards.config import AppConfig, is_postgres, parse_cities
 from weather.errors import ConfigError, WeatherError
 from weather.providers.base import PAST_DAYS_MAX
 
@@ -95,6 +94,7 @@ def backfill_main(args: list[str]) -> int:
                     f"got {options.days!r}")
     from dashboards.progress import ProgressBar
     from dashboards.server.backfill import backfill
+    from dashboards.server.store import StoreUnavailable, open_store
     from weather.http import HttpClient
     from weather.providers import get_provider
 
@@ -108,25 +108,31 @@ def backfill_main(args: list[str]) -> int:
     if config.db_path == ":memory:":
         return fail("WEATHER_DB is ':memory:', a history kept by no file: there is nothing "
                     "to backfill into")
+    try:
+        store = open_store(config.db_path, busy_timeout_s=30.0)
+    except ConfigError as exc:
+        return fail(str(exc))
+    assert store is not None  # ':memory:' was refused above
     print(f"backfill: {days} days of {len(cities)} cities from {provider.name} "
-          f"into {config.db_path}", file=sys.stderr)
+          f"into {store.description}", file=sys.stderr)
     bar = ProgressBar("backfill")
     try:
-        result = backfill(provider, cities, days, config.db_path,
-                          step_s=config.interval_s, progress=bar)
+        result = backfill(provider, cities, days, store, step_s=config.interval_s,
+                          progress=bar)
     except ConfigError as exc:
         return fail(str(exc))
     except WeatherError as exc:
         return fail(f"backfill failed, nothing was written: {exc}", 1)
-    except (sqlite3.Error, OSError) as exc:
-        return fail(f"backfill could not write {config.db_path} ({exc}); rows written so far "
-                    f"are whole, and running it again adds the rest", 1)
+    except (StoreUnavailable, OSError) as exc:
+        return fail(f"backfill could not write {store.description} ({exc}); rows written so "
+                    f"far are whole, and running it again adds the rest", 1)
     except KeyboardInterrupt:
         bar.close()
         return fail("backfill interrupted; the rows written so far are whole batches, and "
                     "running it again adds the rest", 130)
     finally:
         bar.close()
+        store.close()
     print(f"backfill: {result.fetched:,} observations, {result.added:,} new, "
           f"{result.fetched - result.added:,} already stored", file=sys.stderr)
     return 0
@@ -174,7 +180,8 @@ def export_main(args: list[str]) -> int:
     if options.since is not None and since is None:
         return fail(f"export --since must be a date, a time (ISO 8601) or an age like 30d or "
                     f"12h, got {options.since!r}")
-    from dashboards.server import export, sqlite_rows
+    from dashboards.server import export, raw_rows
+    from dashboards.server.store import StoreUnavailable, open_store
 
     try:
         config = AppConfig.from_env()
@@ -189,22 +196,29 @@ def export_main(args: list[str]) -> int:
     if options.output == "-" and options.format != "csv":
         return fail("Parquet cannot go to stdout; give --output FILE")
     db_path = config.db_path
-    if db_path == ":memory:" or not Path(db_path).is_file():
+    if db_path == ":memory:" or not (is_postgres(db_path) or Path(db_path).is_file()):
         return fail(f"no history to export: {db_path} is not a file (WEATHER_DB)")
     output = options.output or export.export_filename(cities, since, None,
                                                        options.units, options.format)
     try:
-        db = sqlite3.connect(f"{Path(db_path).resolve().as_uri()}?mode=ro", uri=True)
-        try:
-            chunks = sqlite_rows.iter_rows(db, since, None, cities)
-            if output == "-":
-                written = export.write_csv(chunks, sys.stdout, options.units)
-            else:
-                written = export.write_file(chunks, output, options.format, options.units)
-        finally:
-            db.close()
-    except (sqlite3.Error, OSError) as exc:
+        store = open_store(db_path)
+    except ConfigError as exc:
+        return fail(str(exc))
+    assert store is not None  # ':memory:' was refused above
+    try:
+        # The running provider's rows only: a demo history beside a live one stays out.
+        chunks = raw_rows.frames(store.rows_between(config.provider, raw_rows.to_ms(since),
+                                                    None, cities))
+        if output == "-":
+            written = export.write_csv(chunks, sys.stdout, options.units)
+        else:
+            written = export.write_file(chunks, output, options.format, options.units)
+    except ConfigError as exc:  # a PostgreSQL setting found wrong on first use
+        return fail(str(exc))
+    except (StoreUnavailable, OSError) as exc:
         return fail(f"export failed, nothing was written ({exc})", 1)
+    finally:
+        store.close()
     if output != "-":
         print(f"export: {written:,} rows to {output}", file=sys.stderr)
     return 0

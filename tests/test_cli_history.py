@@ -1,5 +1,6 @@
 """`weather-dashboard` subcommands: serve (and the bare command), backfill and export, run as
-the command a user types, against the fake provider server and real SQLite files."""
+the command a user types, against the fake provider server, real SQLite files and a real
+PostgreSQL server."""
 
 from __future__ import annotations
 
@@ -18,7 +19,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from dashboards.progress import ProgressBar
-from dashboards.server import sqlite_rows
+from dashboards.server import raw_rows
 from dashboards.server.backfill import backfill
 from dashboards.server.export import (
     export_bytes,
@@ -27,6 +28,7 @@ from dashboards.server.export import (
     safe_part,
 )
 from dashboards.server.history import History, observations_frame
+from dashboards.server.store import open_store
 from testing.provider_server import ProviderServer
 from testing.served import REPO_ROOT, free_port, http_status, wait_until
 from weather.cities import CALIFORNIA_CITIES
@@ -251,7 +253,7 @@ def test_an_interrupted_backfill_leaves_whole_batches_and_a_rerun_completes_it(t
         "and running it again adds the rest")
     assert "Traceback" not in rest
     written = stored(db_path)
-    assert written > 0 and written % sqlite_rows.BATCH_ROWS == 0
+    assert written > 0 and written % raw_rows.BATCH_ROWS == 0
     # Run again: it skips what is there and leaves every row of its window stored.
     now_s = time.time()
     rerun = backfill(DemoProvider(), list(CALIFORNIA_CITIES), 92, db_path, step_s=300,
@@ -412,6 +414,50 @@ def test_export_parquet_without_pyarrow_says_how_to_install(filled_db, tmp_path)
     assert not out.exists()
 
 
+def test_backfill_and_export_on_postgresql(server, postgres_url, tmp_path):
+    """Test `backfill` twice then `export` with WEATHER_DB=postgresql://...: every past hour
+    once, nothing added by the second run, and the export holds this provider's rows only."""
+    env = open_meteo_env(server, postgres_url)
+    first = run_cli("backfill", "--days", "2", env=env)
+    assert first.returncode == 0, first.stderr
+    assert "336 new" in first.stderr and "100%" in first.stderr
+    again = run_cli("backfill", "--days", "2", env=env)
+    assert again.returncode == 0, again.stderr
+    assert "0 new, 336 already stored" in again.stderr
+    store = open_store(postgres_url)
+    assert store.count("open-meteo") == 7 * 2 * 24
+    # A demo run on the same database: its rows stay out of the live export.
+    store.insert([("demo", "Fresno", 1_000 * 60 * m, 1.0, 2.0, 99.0, 50.0, 2.0)
+                  for m in range(5)])
+    expected = [r for c in store.rows_between("open-meteo", None, None) for r in c]
+    store.close()
+    out = tmp_path / "pg.csv"
+    result = run_cli("export", "--output", str(out), env=env)
+    assert result.returncode == 0, result.stderr
+    rows = read_csv(out)
+    assert len(rows) == len(expected) == 336 and {r["provider"] for r in rows} == {"open-meteo"}
+    for got, (_, city, time_ms, *_rest, temperature, _humidity, _wind) in zip(
+            rows, expected, strict=True):
+        assert got["city"] == city and float(got["temperature_c"]) == temperature
+        parsed = datetime.fromisoformat(got["time"].replace("Z", "+00:00"))
+        assert parsed.timestamp() * 1000 == time_ms
+
+
+def test_export_keeps_to_the_running_provider(filled_db, tmp_path):
+    """Test that a live export of a file the demo also wrote holds the live rows only."""
+    store = open_store(str(filled_db))
+    store.insert([("open-meteo", "Fresno", 1_000 * 3_600 * h, 1.0, 2.0, 20.0 + h, 50.0, 2.0)
+                  for h in range(4)])
+    store.close()
+    out = tmp_path / "live.csv"
+    result = run_cli("export", "--output", str(out), env={
+        "WEATHER_DB": str(filled_db), "WEATHER_PROVIDER": "open-meteo"})
+    assert result.returncode == 0, result.stderr
+    assert [float(r["temperature_c"]) for r in read_csv(out)] == [20.0, 21.0, 22.0, 23.0]
+    demo = run_cli("export", "--output", "-", env={"WEATHER_DB": str(filled_db)})
+    assert len(list(csv.DictReader(io.StringIO(demo.stdout)))) == 3 * 288
+
+
 # -- safe file names ---------------------------------------------------------------------------
 @pytest.mark.parametrize("name", HOSTILE)
 def test_export_filename_is_safe_from_hostile_city_names(name):
@@ -442,10 +488,10 @@ def test_export_filename_examples():
 
 
 def test_rows_frame_of_the_store_is_what_export_reads(filled_db):
-    """Test that iter_rows chunks add up to the stored rows, in time order."""
-    db = sqlite3.connect(filled_db)
-    chunks = list(sqlite_rows.iter_rows(db, chunk_rows=100))
-    db.close()
+    """Test that the store's range chunks add up to the stored rows, in time order."""
+    store = open_store(str(filled_db))
+    chunks = list(raw_rows.frames(store.rows_between("demo", None, None, chunk_rows=100)))
+    store.close()
     assert sum(len(c) for c in chunks) == 3 * 288 and all(len(c) <= 100 for c in chunks)
     times = [t for c in chunks for t in c["time"]]
     assert times == sorted(times)
@@ -453,9 +499,9 @@ def test_rows_frame_of_the_store_is_what_export_reads(filled_db):
 
 def test_export_bytes_for_a_download_holds_the_rows(filled_db):
     """Test the in-memory export a view can offer: CSV rows and, with pyarrow, Parquet."""
-    db = sqlite3.connect(filled_db)
-    rows = sqlite_rows.rows_between(db, cities=["Tokyo"])
-    db.close()
+    store = open_store(str(filled_db))
+    rows = raw_rows.one_frame(store.rows_between("demo", None, None, ["Tokyo"]))
+    store.close()
     data = export_bytes(rows, "csv", "imperial")
     parsed = list(csv.DictReader(io.StringIO(data.decode("utf-8"))))
     assert len(parsed) == 288 and "temperature_f" in parsed[0]

@@ -9,6 +9,7 @@ import sys
 from datetime import UTC, datetime, timedelta
 
 from dashboards.server.history import History, observations_frame
+from dashboards.server.store.base import TIME_INDEX
 from weather.models import Observation
 
 T0 = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
@@ -143,6 +144,8 @@ def test_file_of_the_first_layout_is_converted_and_keeps_its_rows(tmp_path):
         old.execute("CREATE TABLE observations (city TEXT NOT NULL, time_ms INTEGER NOT NULL, "
                     "lat REAL, lon REAL, temperature REAL, humidity REAL, wind_speed REAL, "
                     "provider TEXT, PRIMARY KEY (city, time_ms))")
+        # The first layout's backfill indexed it by time; the index leaves with that table.
+        old.execute("CREATE INDEX observations_time ON observations (time_ms, city)")
         old.executemany("INSERT INTO observations VALUES (?, ?, 1, 2, ?, 50, 3, ?)",
                         [("A", 60_000, 11.0, "demo"), ("A", 120_000, 12.0, "open-meteo")])
     demo = History(db, provider="demo")
@@ -156,3 +159,6 @@ def test_file_of_the_first_layout_is_converted_and_keeps_its_rows(tmp_path):
     with sqlite3.connect(db) as check:
         assert check.execute("SELECT version FROM schema_version").fetchall() == [(1,)]
         assert check.execute("SELECT COUNT(*) FROM observations").fetchone()[0] == 4
+        indexes = {name for (name,) in check.execute(
+            "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'observations'")}
+    assert TIME_INDEX in indexes and "observations_time" not in indexes

@@ -1,4 +1,5 @@
-"""Raw rows of the SQLite history: batch writes, time ranges, retention, and its setting."""
+"""Raw rows of the history through its store: batch writes, time ranges, retention, and its
+setting (the same calls on PostgreSQL are in test_store.py)."""
 
 from __future__ import annotations
 
@@ -8,8 +9,9 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from dashboards.config import AppConfig
-from dashboards.server import sqlite_rows
+from dashboards.server import raw_rows
 from dashboards.server.history import History, observations_frame
+from dashboards.server.store import open_store
 from weather.errors import ConfigError
 from weather.models import Observation
 
@@ -23,17 +25,23 @@ def obs(city: str, hours: float, temperature_c: float = 10.0) -> Observation:
 
 
 def rows(observations):
-    return [sqlite_rows.observation_row(o) for o in observations]
+    return [raw_rows.observation_row(o) for o in observations]
 
 
-def test_add_batch_is_idempotent_and_counts_what_it_added(tmp_path):
+@pytest.fixture
+def store(tmp_path):
+    opened = open_store(str(tmp_path / "h.sqlite3"))
+    yield opened
+    opened.close()
+
+
+def test_add_batch_is_idempotent_and_counts_what_it_added(store):
     """Test that a batch counts only new rows and a second identical batch adds nothing."""
-    db = sqlite_rows.connect(tmp_path / "h.sqlite3")
     batch = rows([obs("A", h) for h in range(10)] + [obs("B", h) for h in range(5)])
-    assert sqlite_rows.add_batch(db, batch) == 15
-    assert sqlite_rows.add_batch(db, batch) == 0
-    assert sqlite_rows.add_batch(db, rows([obs("A", 9), obs("A", 10)])) == 1
-    assert sqlite_rows.count_rows(db) == 16 and sqlite_rows.count_rows(db, ["B"]) == 5
+    assert len(store.insert(batch)) == 15
+    assert store.insert(batch) == []
+    assert len(store.insert(rows([obs("A", 9), obs("A", 10)]))) == 1
+    assert store.count("demo") == 16 and store.count("demo", ["B"]) == 5
 
 
 def test_rows_between_reads_the_database_not_the_memory(tmp_path):
@@ -53,14 +61,13 @@ def test_rows_between_reads_the_database_not_the_memory(tmp_path):
     history.close()
 
 
-def test_rows_between_filters_cities_and_is_oldest_first(tmp_path):
+def test_rows_between_filters_cities_and_is_oldest_first(store):
     """Test the city filter and the order by time."""
-    db = sqlite_rows.connect(tmp_path / "h.sqlite3")
-    sqlite_rows.add_batch(db, rows([obs("B", 2), obs("A", 1), obs("C", 0), obs("A", 0)]))
-    frame = sqlite_rows.rows_between(db, cities=["A", "B"])
+    store.insert(rows([obs("B", 2), obs("A", 1), obs("C", 0), obs("A", 0)]))
+    frame = raw_rows.one_frame(store.rows_between("demo", None, None, ["A", "B"]))
     assert list(zip(frame["city"], frame["time"].dt.hour, strict=True)) == \
         [("A", 0), ("A", 1), ("B", 2)]
-    assert sqlite_rows.rows_between(db, cities=["Z"]).empty
+    assert raw_rows.one_frame(store.rows_between("demo", None, None, ["Z"])).empty
 
 
 def test_rows_between_without_a_database_uses_memory():
@@ -89,30 +96,42 @@ def test_retention_deletes_old_rows_in_the_store_and_memory(tmp_path):
 def test_retention_runs_at_start_from_the_setting(tmp_path):
     """Test that a history opened with retention_days drops old rows before loading."""
     path = tmp_path / "h.sqlite3"
-    db = sqlite_rows.connect(path)
+    store = open_store(str(path))
     old = datetime.now(UTC) - timedelta(days=40)
     recent = datetime.now(UTC) - timedelta(days=1)
-    sqlite_rows.add_batch(db, rows([
+    store.insert(rows([
         Observation("A", 0, 0, old, 1, 50, 2, "demo"),
         Observation("A", 0, 0, recent, 2, 50, 2, "demo")]))
-    db.close()
-    history = History(str(path), retention_days=30)
+    store.close()
+    history = History(str(path), provider="demo", retention_days=30)
     assert list(history.frame()["temperature"]) == [2.0]
     history.close()
     count = sqlite3.connect(path).execute("SELECT COUNT(*) FROM observations").fetchone()[0]
     assert count == 1
 
 
-def test_retention_deletes_in_short_batches(tmp_path):
+def test_retention_deletes_in_short_batches(tmp_path, monkeypatch):
     """Test that a large delete is done in several transactions of batch_rows at most."""
-    db = sqlite_rows.connect(tmp_path / "h.sqlite3")
-    sqlite_rows.add_batch(db, rows([obs("A", h / 60) for h in range(2_500)]))
+    path = tmp_path / "h.sqlite3"
+    store = open_store(str(path))
+    store.insert(rows([obs("A", h / 60) for h in range(2_500)]))
+    store.close()
     statements = []
-    db.set_trace_callback(statements.append)
-    now_s = (T0 + timedelta(days=400)).timestamp()
-    assert sqlite_rows.apply_retention(db, 1, now_s=now_s, batch_rows=1_000) == 2_500
+    original = sqlite3.connect
+
+    def traced(*args, **kwargs):  # the real connection, with its statements recorded
+        db = original(*args, **kwargs)
+        db.set_trace_callback(statements.append)
+        return db
+
+    monkeypatch.setattr(sqlite3, "connect", traced)
+    cutoff_ms = int((T0 + timedelta(days=400)).timestamp() * 1000)
+    assert store.delete_older_than(cutoff_ms, batch_rows=1_000) == 2_500
+    monkeypatch.undo()
     assert sum(s.startswith("DELETE") for s in statements) == 3
-    assert sqlite_rows.count_rows(db) == 0
+    assert sum(s == "COMMIT" for s in statements) >= 3  # one transaction per batch
+    assert store.count(None) == 0
+    store.close()
 
 
 @pytest.mark.parametrize("value", ["0", "-3", "a week", "inf", "nan"])

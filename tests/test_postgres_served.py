@@ -47,7 +47,9 @@ def serve(provider: ProviderServer, url: str) -> ServedApp:
 
 
 def poll_times(provider: ProviderServer, after: float = 0.0) -> list[float]:
-    return [r.time for r in provider.requests if r.path == FORECAST and r.time > after]
+    """Times of current-weather polls (the forecast poll asks the same path for ``hourly``)."""
+    return [r.time for r in provider.requests
+            if r.path == FORECAST and "current" in r.query and r.time > after]
 
 
 def wait_for_polls(provider: ProviderServer, more: int, timeout_s: float = 90.0) -> None:

@@ -13,8 +13,8 @@ def test_the_feed_polls_before_any_page_is_opened(provider_server: ProviderServe
     env = {"WEATHER_PROVIDER": "open-meteo", "OPEN_METEO_BASE_URL": provider_server.url,
            "WEATHER_DB": ":memory:", "WEATHER_INTERVAL": "1"}
     with ServedApp(REPO_ROOT / "app.py", env=env, args=SETUP, ready_check="liveness") as app:
-        wait_until(lambda: provider_server.count("/v1/forecast") >= 2, 60, 0.1,
-                   "two polls with no page open")
+        polls = lambda: sum("current" in r.query for r in provider_server.requests)  # noqa: E731
+        wait_until(lambda: polls() >= 2, 60, 0.1, "two polls with no page open")
         assert "feed: polling open-meteo" in app.log_text()
         assert "session" not in app.log_text().lower()
 

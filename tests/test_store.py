@@ -146,3 +146,78 @@ def test_catch_up_reads_rows_stored_by_another_writer(location):
     assert list(reader.catch_up()["time"]) == [T0 + timedelta(minutes=1)]
     reader.close()
     writer.close()
+
+
+# -- long ranges, counts and retention ---------------------------------------------------------
+def test_rows_between_is_one_providers_range_oldest_first_in_chunks(store):
+    """Test a range read: provider, time window (end excluded), cities, order, chunk sizes."""
+    store.insert([row("demo", city, m, temperature=m) for m in range(10) for city in "CBA"])
+    store.insert([row("open-meteo", "A", m, temperature=100 + m) for m in range(10)])
+    chunks = list(store.rows_between("demo", MS0 + 2 * 60_000, MS0 + 8 * 60_000, ["A", "B"],
+                                     chunk_rows=5))
+    assert [len(c) for c in chunks] == [5, 5, 2]
+    rows = [r for c in chunks for r in c]
+    assert [(r[2], r[1]) for r in rows] == [(MS0 + m * 60_000, city) for m in range(2, 8)
+                                            for city in "AB"]
+    assert {r[0] for r in rows} == {"demo"} and rows[0][5] == 2.0
+    assert len(rows[0]) == 8  # a raw row: no id
+    everything = [r for c in store.rows_between("demo", None, None) for r in c]
+    assert len(everything) == 30
+    assert [r[5] for c in store.rows_between("open-meteo", None, None) for r in c] == \
+        [100.0 + m for m in range(10)]
+    assert list(store.rows_between("demo", None, None, ["Z"])) == []
+    assert list(store.rows_between("demo", None, None, [])) == []
+
+
+def test_count_keeps_to_the_provider_and_cities(store):
+    """Test that count() counts one provider's rows, of some cities when asked."""
+    store.insert([row("demo", city, m) for m in range(4) for city in "AB"])
+    store.insert([row("open-meteo", "A", m) for m in range(3)])
+    assert store.count("demo") == 8 and store.count("demo", ["A"]) == 4
+    assert store.count("open-meteo") == 3 and store.count("open-meteo", ["B"]) == 0
+    assert store.count(None) == 11
+
+
+def test_delete_older_than_clears_every_provider_in_batches(store):
+    """Test that retention deletes old rows of all providers, batch by batch, and no others."""
+    store.insert([row("demo", "A", m) for m in range(25)])
+    store.insert([row("open-meteo", "A", m) for m in range(25)])
+    assert store.delete_older_than(MS0 + 20 * 60_000, batch_rows=7) == 40
+    assert store.count("demo") == 5 and store.count("open-meteo") == 5
+    assert store.rows_between("demo", None, None).__next__()[0][2] == MS0 + 20 * 60_000
+    assert store.delete_older_than(MS0 + 20 * 60_000, batch_rows=7) == 0
+
+
+def test_ranges_have_a_time_index(location, store):
+    """Test that the schema indexes (time_ms, city), which ranges and retention select by."""
+    store.insert([row("demo", "A", 0)])
+    if location.startswith("postgresql://"):
+        import psycopg
+
+        with psycopg.connect(location) as conn:
+            found = conn.execute("SELECT indexdef FROM pg_indexes WHERE tablename = "
+                                 "'observations'").fetchall()
+    else:
+        import sqlite3
+
+        found = sqlite3.connect(location).execute(
+            "SELECT sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL").fetchall()
+    assert any("(time_ms, city)" in definition for (definition,) in found), found
+
+
+def test_history_ranges_and_retention_on_each_backend(location):
+    """Test History.rows_between (past what memory holds) and apply_retention on both backends,
+    with another provider's rows in the same database left out of the range."""
+    history = History(location, max_rows=5, provider="demo")
+    history.add(frame(*[obs("demo", "A", m, temperature_c=m) for m in range(30)]))
+    other = open_store(location)
+    other.insert([row("open-meteo", "A", m) for m in range(30)])
+    window = history.rows_between(T0 + timedelta(minutes=3), T0 + timedelta(minutes=6))
+    assert list(window["temperature"]) == [3.0, 4.0, 5.0]
+    assert set(window["provider"]) == {"demo"} and len(history.rows_between()) == 30
+    now_s = (T0 + timedelta(minutes=30)).timestamp()
+    assert history.apply_retention(10 / 1440, now_s=now_s) == 2 * 20  # both providers
+    assert history.rows_between()["time"].min() == T0 + timedelta(minutes=20)
+    assert other.count("open-meteo") == 10 and history.db_error is None
+    other.close()
+    history.close()

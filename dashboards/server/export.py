@@ -15,7 +15,7 @@ from typing import IO
 
 import pandas as pd
 
-from dashboards.server.sqlite_rows import rows_frame
+from dashboards.server.raw_rows import rows_frame
 from weather.models import Units
 from weather.units import c_to_f, check_units, ms_to_mph
 

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Sequence
 
 import pandas as pd
 
+from dashboards.server import raw_rows
 from dashboards.server.store import Store, StoreUnavailable, open_store
 from dashboards.server.store.base import Row, StoredRow
 from weather.models import Observation
@@ -55,13 +57,16 @@ class History:
     ``provider`` are read or taken: a demo run and a live run on one database never see each
     other's rows (``provider=None`` takes any, for a history with no store). A store that
     cannot be used is logged and reported in ``db_error``; the history then carries on in
-    memory and writes what it missed once the store is usable again.
+    memory and writes what it missed once the store is usable again. ``retention_days``
+    (None: keep everything) drops older rows at start and then about once a day, on a write.
     """
 
     def __init__(self, db: str | Store | None = ":memory:", max_rows: int = 50_000,
-                 provider: str | None = None) -> None:
+                 provider: str | None = None, retention_days: float | None = None) -> None:
         self.max_rows = max_rows
         self.provider = provider
+        self.retention_days = retention_days
+        self._retained_at_s: float | None = None
         self.db_error: str | None = None
         self.store = open_store(db) if isinstance(db, str) else db
         #: Where the rows go, fit for a log line or a page (no password).
@@ -75,6 +80,7 @@ class History:
         #: The newest store id read; a shared store's new rows are read after it.
         self._last_id = 0
         self._loaded = False
+        self._retain()
         self._load()
 
     # -- reading ----------------------------------------------------------------------------
@@ -136,6 +142,7 @@ class History:
                 self._unsaved.extend(_db_rows(rows))
         if not stored:
             self.flush()
+            self._retain_daily()
         return rows
 
     def flush(self) -> bool:
@@ -200,6 +207,60 @@ class History:
                 self._last_id = max(self._last_id, max(r[0] for r in records))
             return _stored_frame(records)
 
+    # -- long ranges and retention (raw rows from the store) ---------------------------------
+    def rows_between(self, start=None, end=None,
+                     cities: Sequence[str] | None = None) -> pd.DataFrame:
+        """Stored raw rows with ``start <= time < end`` of ``cities`` (None: all), oldest first.
+
+        Reads the store, not only the rows in memory; without a store (or when it cannot be
+        read), the memory. Columns are ``raw_rows.FRAME_COLUMNS``.
+        """
+        start_ms, end_ms = raw_rows.to_ms(start), raw_rows.to_ms(end)
+        if self.store is not None:
+            try:
+                # Not under _io_lock: a long range must not hold up the feed's writes, and
+                # the store takes its own lock for each chunk.
+                return raw_rows.one_frame(
+                    self.store.rows_between(self.provider, start_ms, end_ms, cities))
+            except StoreUnavailable as exc:
+                self._fail(str(exc))
+        with self._lock:
+            frame = self._frame
+        keep = pd.Series(True, index=frame.index)
+        times = pd.Series(_series_ms(frame["time"]), index=frame.index)
+        if start_ms is not None:
+            keep &= times >= start_ms
+        if end_ms is not None:
+            keep &= times < end_ms
+        if cities is not None:
+            keep &= frame["city"].isin(list(cities))
+        return frame.loc[keep, list(raw_rows.FRAME_COLUMNS)].reset_index(drop=True)
+
+    def apply_retention(self, days: float | None = None, now_s: float | None = None) -> int:
+        """Drop rows older than ``days`` (default ``retention_days``) from memory and from the
+        store (every provider's); return rows deleted (from the store when there is one)."""
+        days = self.retention_days if days is None else days
+        if days is None:
+            return 0
+        now_s = time.time() if now_s is None else now_s
+        cutoff_ms = int(now_s * 1000 - days * raw_rows.DAY_MS)
+        with self._lock:
+            old = pd.Series(_series_ms(self._frame["time"]), index=self._frame.index) < cutoff_ms
+            if old.any():
+                self._frame = self._frame[~old].reset_index(drop=True)
+                self._keys = set(_keys(self._frame))
+            self._unsaved = [r for r in self._unsaved if r[2] >= cutoff_ms]
+        if self.store is None:
+            return int(old.sum())
+        try:
+            deleted = self.store.delete_older_than(cutoff_ms)
+        except StoreUnavailable as exc:
+            self._fail(str(exc))
+            return 0
+        if deleted:
+            log.info("history: retention of %g days deleted %d observations", days, deleted)
+        return deleted
+
     def close(self) -> None:
         """Close the store; the in-memory rows stay readable."""
         with self._lock:
@@ -235,6 +296,15 @@ class History:
         self._keys = set(_keys(rows))
         log.info("history: loaded %d observations of %s from %s",
                  len(rows), self.provider, self.db_path)
+
+    def _retain(self) -> None:
+        if self.retention_days is not None:
+            self._retained_at_s = time.monotonic()
+            self.apply_retention()
+
+    def _retain_daily(self) -> None:
+        if self._retained_at_s is not None and time.monotonic() - self._retained_at_s > 86_400:
+            self._retain()
 
     def _fail(self, what: str) -> None:
         message = f"history database {self.db_path} {what}; keeping history in memory"

@@ -6,8 +6,10 @@ from dashboards.config import is_postgres
 from dashboards.server.store.base import Row, Store, StoredRow, StoreUnavailable
 
 
-def open_store(location: str) -> Store | None:
+def open_store(location: str, *, busy_timeout_s: float = 1.0) -> Store | None:
     """The backend for a ``WEATHER_DB`` value; None for ``:memory:`` (nothing kept on disk).
+
+    ``busy_timeout_s``: how long a SQLite write waits for another process's transaction.
 
     Raises ``ConfigError`` naming ``WEATHER_DB`` when the value cannot work (no driver, wrong
     password, unknown host or database); an unreachable server is retried later instead.
@@ -20,7 +22,7 @@ def open_store(location: str) -> Store | None:
         return PostgresStore(location)
     from dashboards.server.store.sqlite import SQLiteStore
 
-    return SQLiteStore(location)
+    return SQLiteStore(location, busy_timeout_s=busy_timeout_s)
 
 
 __all__ = ["Row", "Store", "StoreUnavailable", "StoredRow", "open_store"]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 #: One observation as stored: provider, city, observation time in ms since the epoch, then
@@ -10,6 +11,13 @@ from typing import Any
 Row = tuple[str, str, int, float, float, float, float, float]
 #: A stored row with its id first; ids grow with each insert (with gaps) in one store.
 StoredRow = tuple[int, str, str, int, float, float, float, float, float]
+
+#: Rows per chunk of a long read, and per transaction of a batch write or delete: a few
+#: milliseconds of lock each, so a backfill or retention never holds up the server's writes.
+BATCH_ROWS = 5_000
+CHUNK_ROWS = 50_000
+#: Ranges and retention select by time across cities; the unique key starts with provider.
+TIME_INDEX = "observations_time_city"
 
 #: Version of the tables below, kept in ``schema_version``; a later change migrates from it.
 SCHEMA_VERSION = 1
@@ -53,6 +61,24 @@ class Store(ABC):
     def after(self, provider: str | None, after_id: int, limit: int) -> list[StoredRow]:
         """Rows of ``provider`` with an id above ``after_id``, by id, at most ``limit``."""
 
+    @abstractmethod
+    def rows_between(self, provider: str | None, start_ms: int | None, end_ms: int | None,
+                     cities: Sequence[str] | None = None,
+                     chunk_rows: int = CHUNK_ROWS) -> Iterator[list[Row]]:
+        """Rows of ``provider`` with ``start_ms <= time_ms < end_ms`` (None: unbounded) of
+        ``cities`` (None: all), oldest first (by time, then city), in lists of at most
+        ``chunk_rows``. Each list is one short query: no read stays open between them.
+        """
+
+    @abstractmethod
+    def count(self, provider: str | None, cities: Sequence[str] | None = None) -> int:
+        """How many rows of ``provider`` are stored (of ``cities`` only, when given)."""
+
+    @abstractmethod
+    def delete_older_than(self, cutoff_ms: int, batch_rows: int = BATCH_ROWS) -> int:
+        """Delete every provider's rows older than ``cutoff_ms``, in transactions of at most
+        ``batch_rows``; return how many were deleted."""
+
     def lost(self) -> bool:
         """Whether the database vanished since it was opened (its rows must be written again)."""
         return False
@@ -75,3 +101,53 @@ def provider_filter(provider: str | None, placeholder: str) -> tuple[str, tuple]
     if provider is None:
         return "TRUE", ()
     return f"provider = {placeholder}", (provider,)
+
+
+def range_filter(provider: str | None, start_ms: int | None, end_ms: int | None,
+                 cities: Sequence[str] | None, placeholder: str,
+                 after: tuple[int, str, str] | None = None) -> tuple[str, tuple]:
+    """The ``WHERE`` condition and arguments of a range read: ``provider``'s rows (None: any)
+    with ``start_ms <= time_ms < end_ms`` of ``cities``, past the key ``after`` (time_ms,
+    city, provider) of the previous chunk's last row."""
+    where, args = provider_filter(provider, placeholder)
+    clauses, values = [where], list(args)
+    if start_ms is not None:
+        clauses.append(f"time_ms >= {placeholder}")
+        values.append(start_ms)
+    if end_ms is not None:
+        clauses.append(f"time_ms < {placeholder}")
+        values.append(end_ms)
+    if cities is not None:
+        cities = list(cities)
+        if not cities:
+            clauses.append("FALSE")
+        else:
+            clauses.append(f"city IN ({', '.join([placeholder] * len(cities))})")
+            values.extend(cities)
+    if after is not None:
+        clauses.append(f"(time_ms, city, provider) > ({placeholder}, {placeholder}, "
+                       f"{placeholder})")
+        values.extend(after)
+    return " AND ".join(clauses), tuple(values)
+
+
+#: The order of a range read; ``range_filter``'s ``after`` continues from its last row.
+RANGE_ORDER = "ORDER BY time_ms, city, provider"
+#: Columns of a raw ``Row``.
+ROW_COLUMNS = "provider, city, time_ms, lat, lon, temperature, humidity, wind_speed"
+
+
+def chunked(read: Any, provider: str | None, start_ms: int | None, end_ms: int | None,
+            cities: Sequence[str] | None, chunk_rows: int, placeholder: str
+            ) -> Iterator[list[Row]]:
+    """Chunks of a range read, each from ``read(where, args, limit)``, continuing by key."""
+    after = None
+    while True:
+        where, args = range_filter(provider, start_ms, end_ms, cities, placeholder, after)
+        chunk = read(where, args, chunk_rows)
+        if chunk:
+            yield chunk
+        if len(chunk) < chunk_rows:
+            return
+        last = chunk[-1]
+        after = (last[2], last[1], last[0])

@@ -9,17 +9,24 @@ import logging
 import re
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 from dashboards.config import redact_db, redact_db_text
 from dashboards.server.store.base import (
+    BATCH_ROWS,
+    CHUNK_ROWS,
+    RANGE_ORDER,
+    ROW_COLUMNS,
     SCHEMA_VERSION,
+    TIME_INDEX,
     Row,
     Store,
     StoredRow,
     StoreUnavailable,
+    chunked,
     provider_filter,
+    range_filter,
 )
 from weather.errors import ConfigError
 
@@ -59,6 +66,7 @@ _SCHEMA = [
         wind_speed double precision,
         UNIQUE (provider, city, time_ms)
     )""",
+    f"CREATE INDEX IF NOT EXISTS {TIME_INDEX} ON observations (time_ms, city)",
     """CREATE TABLE IF NOT EXISTS feed_status (
         provider text PRIMARY KEY,
         status jsonb NOT NULL,
@@ -187,6 +195,30 @@ class PostgresStore(Store):
         where, args = provider_filter(provider, "%s")
         return self._rows(f"SELECT {_COLUMNS} FROM observations WHERE {where} AND id > %s "
                           "ORDER BY id LIMIT %s", (*args, after_id, limit))
+
+    def rows_between(self, provider: str | None, start_ms: int | None, end_ms: int | None,
+                     cities: Sequence[str] | None = None,
+                     chunk_rows: int = CHUNK_ROWS) -> Iterator[list[Row]]:
+        def read(where: str, args: tuple, limit: int) -> list[Row]:
+            return self._rows(f"SELECT {ROW_COLUMNS} FROM observations WHERE {where} "
+                              f"{RANGE_ORDER} LIMIT %s", (*args, limit))
+
+        return chunked(read, provider, start_ms, end_ms, cities, chunk_rows, "%s")
+
+    def count(self, provider: str | None, cities: Sequence[str] | None = None) -> int:
+        where, args = range_filter(provider, None, None, cities, "%s")
+        return self._rows(f"SELECT count(*) FROM observations WHERE {where}", args)[0][0]
+
+    def delete_older_than(self, cutoff_ms: int, batch_rows: int = BATCH_ROWS) -> int:
+        deleted = 0
+        while True:
+            # Each statement is its own transaction (autocommit): short row locks only.
+            done = self._run(lambda conn: conn.execute(
+                "DELETE FROM observations WHERE id IN (SELECT id FROM observations "
+                "WHERE time_ms < %s LIMIT %s)", (cutoff_ms, batch_rows)).rowcount)
+            deleted += done
+            if done < batch_rows:
+                return deleted
 
     # -- shared status ----------------------------------------------------------------------
     def read_status(self, provider: str) -> dict[str, Any] | None:

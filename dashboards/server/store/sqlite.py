@@ -7,15 +7,23 @@ import logging
 import os
 import sqlite3
 import threading
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 from dashboards.server.store.base import (
+    BATCH_ROWS,
+    CHUNK_ROWS,
+    RANGE_ORDER,
+    ROW_COLUMNS,
     SCHEMA_VERSION,
+    TIME_INDEX,
     Row,
     Store,
     StoredRow,
     StoreUnavailable,
+    chunked,
     provider_filter,
+    range_filter,
 )
 
 log = logging.getLogger(__name__)
@@ -32,14 +40,20 @@ CREATE TABLE IF NOT EXISTS observations (
     UNIQUE (provider, city, time_ms)
 );
 """
+_INDEX = f"CREATE INDEX IF NOT EXISTS {TIME_INDEX} ON observations (time_ms, city)"
 _COLUMNS = "id, provider, city, time_ms, lat, lon, temperature, humidity, wind_speed"
 
 
 class SQLiteStore(Store):
-    """A SQLite file in WAL mode; opened on first use and again after any failure."""
+    """A SQLite file in WAL mode; opened on first use and again after any failure.
 
-    def __init__(self, location: str) -> None:
+    ``busy_timeout_s`` is how long a write waits for another connection's transaction: short
+    for the server (a poll retries), longer for a tool writing beside it.
+    """
+
+    def __init__(self, location: str, busy_timeout_s: float = 1.0) -> None:
         super().__init__(location)
+        self.busy_timeout_s = busy_timeout_s
         self._lock = threading.Lock()
         self._db: sqlite3.Connection | None = None
 
@@ -72,6 +86,36 @@ class SQLiteStore(Store):
         return self._read(f"SELECT {_COLUMNS} FROM observations WHERE {where} AND id > ? "
                           "ORDER BY id LIMIT ?", (*args, after_id, limit))
 
+    def rows_between(self, provider: str | None, start_ms: int | None, end_ms: int | None,
+                     cities: Sequence[str] | None = None,
+                     chunk_rows: int = CHUNK_ROWS) -> Iterator[list[Row]]:
+        def read(where: str, args: tuple, limit: int) -> list[Row]:
+            return self._read(f"SELECT {ROW_COLUMNS} FROM observations WHERE {where} "
+                              f"{RANGE_ORDER} LIMIT ?", (*args, limit))
+
+        return chunked(read, provider, start_ms, end_ms, cities, chunk_rows, "?")
+
+    def count(self, provider: str | None, cities: Sequence[str] | None = None) -> int:
+        where, args = range_filter(provider, None, None, cities, "?")
+        return self._read(f"SELECT COUNT(*) FROM observations WHERE {where}", args)[0][0]
+
+    def delete_older_than(self, cutoff_ms: int, batch_rows: int = BATCH_ROWS) -> int:
+        deleted = 0
+        while True:
+            with self._lock:
+                db = self._connect()
+                try:
+                    with db:
+                        done = db.execute(
+                            "DELETE FROM observations WHERE id IN (SELECT id FROM observations "
+                            "WHERE time_ms < ? LIMIT ?)", (cutoff_ms, batch_rows)).rowcount
+                except sqlite3.Error as exc:
+                    self._drop()
+                    raise StoreUnavailable(f"cannot be written ({exc})") from None
+            deleted += done
+            if done < batch_rows:
+                return deleted
+
     def lost(self) -> bool:
         with self._lock:
             return self._db is not None and not os.path.exists(self.location)
@@ -99,7 +143,8 @@ class SQLiteStore(Store):
             raise StoreUnavailable(f"cannot create its folder ({exc})") from None
         try:
             # The feed writes from its own thread and sessions read from the server's.
-            db = sqlite3.connect(self.location, timeout=1.0, check_same_thread=False)
+            db = sqlite3.connect(self.location, timeout=self.busy_timeout_s,
+                                 check_same_thread=False)
             db.execute("PRAGMA journal_mode=WAL")
             # WAL + NORMAL: a committed poll survives a crash of the process.
             db.execute("PRAGMA synchronous=NORMAL")
@@ -137,6 +182,8 @@ def _create_or_migrate(db: sqlite3.Connection) -> None:
                      SCHEMA_VERSION)
         else:
             _create(db)
+        # After any migration: a renamed table of the first layout took its indexes along.
+        db.execute(_INDEX)
         if db.execute("SELECT COUNT(*) FROM schema_version").fetchone()[0] == 0:
             db.execute("INSERT INTO schema_version VALUES (?)", (SCHEMA_VERSION,))
 
