@@ -11,8 +11,9 @@ from collections.abc import Mapping, Sequence
 from testing.served import REPO_ROOT, ServedApp
 from weather.cities import CALIFORNIA_CITIES, CITIES
 
-#: The two designs compared, and the floor beneath both: the file `panel serve` runs for each.
-DESIGNS = {"ours": "app.py", "article": "bench/article_app.py", "floor": "bench/floor_app.py"}
+#: The two designs compared, and the floors beneath both: the file `panel serve` runs for each.
+DESIGNS = {"ours": "app.py", "article": "bench/article_app.py", "floor": "bench/floor_app.py",
+           "floor_push": "bench/floor_push_app.py"}
 KEY = "bench-key"
 #: A typical round trip to OpenWeather, added by the fake server to every request.
 LATENCY_S = 0.15

@@ -77,6 +77,11 @@ HEADLINES = (
     "line points received with tiles unreachable",
     "browser CPU of a page left open, polled every 2 s",
     "soak: polls lost or duplicated",
+    "push, 100 sessions: updates within 1 s of the poll",
+    "push, 100 sessions: p95 delay",
+    "push, 200 sessions: updates within 1 s of the poll",
+    "push, 200 sessions: time to open the sessions",
+    "push, 200 sessions: RSS per session",
 )
 README_START = "<!-- bench-table:start -->"
 README_END = "<!-- bench-table:end -->"

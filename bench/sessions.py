@@ -4,7 +4,8 @@ Each session is made as a browser makes it: a GET of the app page (the server ru
 and builds the session's document), then a websocket with the page's token that asks for
 the document and reports it ready, as BokehJS does once a page has loaded (Panel then runs
 its page-loaded callbacks and sends updates). The connection keeps the session in use until
-it is closed. Nothing is rendered; the server's messages are read and dropped.
+it is closed. Nothing is rendered; the server's messages are read and dropped, but for the
+arrival times of those holding ``watch`` (e.g. a kind of document change), kept per session.
 
 Sessions are opened one after the other: with ``--unused-session-lifetime 1000`` a session
 whose websocket arrives more than a second after its GET (the server busy building the
@@ -17,6 +18,7 @@ import asyncio
 import contextlib
 import re
 import threading
+import time
 import uuid
 from typing import Any
 from urllib.parse import urlsplit
@@ -35,9 +37,12 @@ READY = ('{"msgid": "%s", "msgtype": "PATCH-DOC"}', "{}",
 class Sessions:
     """Open and close sessions of one app from a private event loop in a thread."""
 
-    def __init__(self, url: str, timeout_s: float = 60.0) -> None:
+    def __init__(self, url: str, timeout_s: float = 60.0, watch: str | None = None) -> None:
         self.url = url
         self.timeout_s = timeout_s
+        self.watch = watch
+        #: For each session opened, the wall-clock times of messages holding ``watch``.
+        self.seen: list[list[float]] = []
         parts = urlsplit(url)
         self._origin = f"{parts.scheme}://{parts.netloc}"
         self._ws_url = f"ws://{parts.netloc}{parts.path}/ws"
@@ -75,6 +80,7 @@ class Sessions:
     def close(self) -> None:
         """Close every open session's websocket (the server then reaps the sessions)."""
         conns, self._open = self._open, []
+        self.seen = []
         self._run(self._close_many(conns), 30.0)
 
     def stop(self) -> None:
@@ -113,13 +119,16 @@ class Sessions:
             await conn.write_message(header % uuid.uuid4().hex)
             await conn.write_message(metadata)
             await conn.write_message(content)
-        self._drains.add(asyncio.ensure_future(self._drain(conn)))
+        seen: list[float] = []
+        self.seen.append(seen)
+        self._drains.add(asyncio.ensure_future(self._drain(conn, seen)))
         return conn
 
-    @staticmethod
-    async def _drain(conn: WebSocketClientConnection) -> None:
-        while await conn.read_message() is not None:
-            pass
+    async def _drain(self, conn: WebSocketClientConnection, seen: list[float]) -> None:
+        watch = self.watch
+        while (message := await conn.read_message()) is not None:
+            if watch is not None and isinstance(message, str) and watch in message:
+                seen.append(time.time())
 
     @staticmethod
     async def _close_many(conns: list[WebSocketClientConnection]) -> None:

@@ -42,8 +42,8 @@ LOCAL_HOSTS = frozenset({"127.0.0.1", "localhost", "::1", "[::1]"})
 
 
 #: Readings drawn on the Real Time tab's temperature plot: its segments (the data source
-#: with `temperature_start`), one per reading after a city's first, and its dots (the source
-#: with `temperature` and `color` but no other quantity), one per city that has a reading.
+#: named `realtime-lines`), one per reading after a city's first, and its dots (the source
+#: named `realtime-dots`), one per city that has a reading.
 TEMPERATURE_POINTS_JS = """() => {
   let n = 0;
   for (const doc of Bokeh.documents) {
@@ -51,11 +51,9 @@ TEMPERATURE_POINTS_JS = """() => {
       if (m.type !== 'ColumnDataSource') continue;
       const d = m.data;
       const get = (k) => (d instanceof Map ? d.get(k) : d[k]);
-      const keys = d instanceof Map ? [...d.keys()] : Object.keys(d);
-      if (keys.includes('temperature_start')) {
+      if (m.name === 'realtime-lines') {
         n += get('temperature').length;
-      } else if (keys.includes('temperature') && keys.includes('color')
-                 && !keys.includes('humidity')) {
+      } else if (m.name === 'realtime-dots') {
         n += Array.from(get('temperature')).filter((v) => v === v).length;
       }
     }

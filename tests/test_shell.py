@@ -53,7 +53,7 @@ def test_the_refresh_tab_joins_the_page_when_first_shown_and_then_stays(dashboar
 
 def shows_plots(dashboard: Dashboard) -> bool:
     """Whether the Real Time tab holds its three plots."""
-    shown = {id(p) for p in dashboard.real_time_slot.select(pn.pane.HoloViews)}
+    shown = {id(p) for p in dashboard.real_time_slot.select(pn.pane.Bokeh)}
     return all(id(p) in shown for p in dashboard.streaming.plots.values())
 
 
@@ -91,4 +91,21 @@ def test_a_served_page_draws_the_real_time_plots_after_its_html_is_sent(dashboar
         assert shows_plots(served)
         assert "GlyphRenderer" in model_kinds(doc)
     finally:
-        served.streaming._callback.stop()
+        served.streaming.close()
+
+
+def test_the_side_panel_counts_one_city_in_the_singular():
+    """Test that a feed of one city says "1 city", and of more, "N cities"."""
+    runtime.reset()
+    try:
+        for cities, words in (("Fresno", "for 1 city"), ("Fresno;Davis", "for 2 cities")):
+            config = AppConfig.from_env({"WEATHER_PROVIDER": "demo", "WEATHER_DB": ":memory:",
+                                         "WEATHER_INTERVAL": "600", "WEATHER_CITIES": cities})
+            dashboard = Dashboard(config)
+            try:
+                assert dashboard.source.object.rstrip().endswith(words)
+            finally:
+                dashboard.streaming.close()
+                runtime.reset()
+    finally:
+        runtime.reset()

@@ -13,6 +13,7 @@ import param
 from streamz import Stream
 
 from dashboards.server.history import History, empty_frame, observations_frame
+from dashboards.server.push import Fanout
 from dashboards.server.status import CityStatus, FeedStatus
 from weather.errors import AuthError, RateLimitError, WeatherError
 from weather.models import Observation
@@ -45,9 +46,8 @@ class WeatherFeed(param.Parameterized):
 
     The poll runs on the feed's thread, so a slow provider never blocks a Panel server's event
     loop. Every batch of new rows, polled here or stored by another process, goes through
-    ``_take_rows`` and out on the streamz stream ``updates``. Sessions read
-    ``history.since(seq)`` from their own periodic callbacks, so nothing of a browser session
-    is ever held here.
+    ``_take_rows`` and out on the streamz stream ``updates``, and to the viewers through
+    ``fanout``, which holds them weakly: nothing of a browser session is kept alive here.
     """
 
     interval_s = param.Number(30.0, bounds=(0, None), inclusive_bounds=(False, True),
@@ -71,6 +71,8 @@ class WeatherFeed(param.Parameterized):
         self.history = history
         #: Every batch of rows new to this process, as a history frame.
         self.updates = Stream()
+        #: Tells this process's viewers about each batch of new rows, and the status with it.
+        self.fanout = Fanout(history, status=self.status)
         self._clock = clock
         self._lock = threading.Lock()
         self._started_at = clock()
@@ -133,19 +135,24 @@ class WeatherFeed(param.Parameterized):
         rows = self.history.catch_up()
         if not self._leading:
             self._adopt_shared_status()
-        return self._take_rows(rows, stored=True) if len(rows) else rows
+        return self._take_rows(rows, stored=True)
 
     def _take_rows(self, rows: pd.DataFrame, stored: bool = False) -> pd.DataFrame:
         """The one way rows enter this process's history, whether polled here or elsewhere."""
-        if not len(rows):
-            return rows
+        new = rows
+        if len(rows):
+            try:
+                new = self.history.add(rows, stored=stored)
+            except Exception:
+                log.exception("feed: storing %d rows failed; polling goes on", len(rows))
+                new = _NO_ROWS
+            if len(new):
+                self.updates.emit(new)
+        # Even a poll that brought nothing new tells the viewers, when the status changed.
         try:
-            new = self.history.add(rows, stored=stored)
+            self.fanout.publish(new)
         except Exception:
-            log.exception("feed: storing %d rows failed; polling goes on", len(rows))
-            return _NO_ROWS
-        if len(new):
-            self.updates.emit(new)
+            log.exception("feed: telling the viewers about %d rows failed", len(new))
         return new
 
     # -- timer ------------------------------------------------------------------------------

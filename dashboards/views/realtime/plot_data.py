@@ -1,115 +1,134 @@
-"""What the Real Time plots draw, made from history rows: line segments and newest readings.
+"""What the Real Time plots draw, made from history rows once for every viewer: segments and dots.
 
 Each plot draws all its cities as one Bokeh ``Segment`` glyph, a segment from each reading of
 a city to its next, coloured by city, and one dot per city at its newest reading. One glyph
-per plot instead of one line per city makes a page much cheaper to build, on the server and
-in the browser, and an update still sends only what is new: one segment per city per poll.
+per plot instead of one line per city keeps a page cheap to build, and an update sends only
+what is new: one segment per city per poll. The three plots of a viewer share one source of
+segments and one of dots, each with a column per quantity.
 
-Times here are naive UTC ``datetime64``, as Bokeh's time axes hold them.
+A ``Drawing`` is computed once per batch of rows and unit system for every city, and shared
+read-only by every viewer, who only selects its cities. Times are milliseconds since the
+epoch (UTC), as Bokeh's time axes hold them.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
 from weather.models import QUANTITIES
+from weather.units import convert_frame
 
-#: The columns of a reading as the plots take it.
-READING_COLUMNS = ["city", "time", *QUANTITIES]
+#: One colour per city, the same in every plot (Bokeh's Category10, then Category20's light).
+PALETTE = (
+    "#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f",
+    "#bcbd22", "#17becf", "#aec7e8", "#ffbb78", "#98df8a", "#ff9896", "#c5b0d5", "#c49c94",
+)
+_EPOCH = pd.Timestamp(0, tz="UTC")
 
 
 def start_column(quantity: str) -> str:
-    """The column holding a segment's value at its start (its end value is ``quantity``)."""
+    """The segment column of a quantity's value at its start (its end value: ``quantity``)."""
     return f"{quantity}_start"
 
 
-def readings(rows: pd.DataFrame, cities: Sequence[str]) -> pd.DataFrame:
-    """The rows of ``cities``, with naive UTC times, in time order."""
-    chosen = rows.loc[rows["city"].isin(list(cities)), READING_COLUMNS]
-    if isinstance(chosen["time"].dtype, pd.DatetimeTZDtype):
-        chosen = chosen.assign(time=chosen["time"].dt.tz_convert(None))
-    return chosen.sort_values("time", kind="stable").reset_index(drop=True)
+#: The columns of the segments' source, and of the dots' source.
+LINE_COLUMNS = ("city", "color", "start", "time",
+                *(c for q in QUANTITIES for c in (start_column(q), q)))
+DOT_COLUMNS = ("city", "color", "time", *QUANTITIES)
 
 
-def segments(new: pd.DataFrame, newest: pd.DataFrame | None,
-             colors: Mapping[str, str]) -> dict[str, pd.DataFrame]:
-    """Each plot's segments joining each city's ``new`` readings, from its ``newest`` one on.
+def city_colors(cities: Sequence[str]) -> dict[str, str]:
+    """Each city's colour, by its place in ``cities``."""
+    return {c: PALETTE[i % len(PALETTE)] for i, c in enumerate(cities)}
 
-    ``newest`` holds the reading each city's drawing ends at so far (see ``newest_readings``;
-    None before anything is drawn), so the first new segment of a city continues its line.
-    The readings are paired once for all the plots. Sorted by end time: when a plot rolls
-    over, it drops its oldest segments first.
+
+@dataclass(frozen=True)
+class Drawing:
+    """Segments to add to the plots and every city's newest reading, as source columns."""
+
+    lines: Mapping[str, np.ndarray]
+    dots: Mapping[str, np.ndarray]
+
+    def __len__(self) -> int:
+        return len(self.lines["time"])
+
+    def select(self, cities: Sequence[str]) -> Drawing:
+        """The part of this drawing for ``cities``: their segments, and their dots in order."""
+        if list(cities) == list(self.dots["city"]):
+            return self
+        keep = np.isin(self.lines["city"], list(cities))
+        where = {c: i for i, c in enumerate(self.dots["city"])}
+        order = [where[c] for c in cities if c in where]
+        return Drawing(lines={k: v[keep] for k, v in self.lines.items()},
+                       dots={k: v[order] for k, v in self.dots.items()})
+
+
+def drawing(rows: pd.DataFrame, before: pd.DataFrame | None, cities: Sequence[str],
+            units: str, colors: Mapping[str, str]) -> Drawing:
+    """What history ``rows`` add to the plots of ``cities``, in ``units``.
+
+    ``before`` holds each city's newest reading before ``rows`` (None or empty for a first
+    paint), so a city's first new segment continues its line. The dots hold one row per city
+    of ``cities``, in that order: its newest reading, or missing values before it has one.
+    Every array is read-only: viewers share them.
     """
-    drawn = newest.dropna(subset=["time"]) if newest is not None else new.iloc[0:0]
-    drawn = drawn.loc[drawn["city"].isin(new["city"].unique()), READING_COLUMNS]
-    points = pd.concat([drawn, new[READING_COLUMNS]], ignore_index=True) if len(drawn) else new
+    new = _readings(rows, cities, units)
+    drawn = _readings(before, cities, units) if before is not None and len(before) else None
+    if drawn is not None:
+        drawn = drawn.loc[drawn["city"].isin(new["city"].unique())]
+    points = pd.concat([drawn, new], ignore_index=True) if drawn is not None else new
     points = points.sort_values(["city", "time"], kind="stable")
     following = points.groupby("city", sort=False)[["time", *QUANTITIES]].shift(-1)
     joined = following["time"].notna().to_numpy()
     order = np.argsort(following["time"].to_numpy()[joined], kind="stable")
-    shared = {
-        "city": points["city"].to_numpy()[joined][order],
-        "color": points["city"].map(colors).to_numpy()[joined][order],
-        "start": points["time"].to_numpy()[joined][order],
-        "time": following["time"].to_numpy()[joined][order],
+    city = points["city"].to_numpy(dtype=object)[joined][order]
+    lines = {
+        "city": city,
+        "color": np.array([colors.get(c, PALETTE[0]) for c in city], dtype=object),
+        "start": points["time"].to_numpy(dtype=float)[joined][order],
+        "time": following["time"].to_numpy(dtype=float)[joined][order],
     }
-    return {
-        quantity: pd.DataFrame({
-            **shared,
-            start_column(quantity): points[quantity].to_numpy(dtype=float)[joined][order],
-            quantity: following[quantity].to_numpy(dtype=float)[joined][order],
-        })
-        for quantity in QUANTITIES
-    }
-
-
-def newest_readings(new: pd.DataFrame, newest: pd.DataFrame | None,
-                    cities: Sequence[str]) -> pd.DataFrame:
-    """Each of ``cities``' newest reading, one row per city in that order.
-
-    A city with no reading yet has a row of missing values, so the dots' data keeps one row
-    per city from the first paint on.
-    """
-    frames = [f for f in (newest, new) if f is not None and len(f)]
-    if frames:
-        points = pd.concat([f[READING_COLUMNS] for f in frames], ignore_index=True)
-        points = points.dropna(subset=["time"]).sort_values("time", kind="stable")
-        last = points.groupby("city", sort=False).tail(1).set_index("city")
-    else:
-        last = pd.DataFrame(columns=READING_COLUMNS).set_index("city")
-    table = last.reindex(list(cities))
-    table["time"] = pd.to_datetime(table["time"])
     for quantity in QUANTITIES:
-        table[quantity] = table[quantity].astype(float)
-    return table.rename_axis("city").reset_index()
+        lines[start_column(quantity)] = points[quantity].to_numpy(dtype=float)[joined][order]
+        lines[quantity] = following[quantity].to_numpy(dtype=float)[joined][order]
+    newest = pd.concat([f for f in (_readings(before, cities, units), new) if len(f)]
+                       or [new], ignore_index=True)
+    newest = newest.sort_values("time", kind="stable").groupby("city", sort=False).tail(1)
+    table = newest.set_index("city").reindex(list(cities))
+    dots = {
+        "city": np.array(list(cities), dtype=object),
+        "color": np.array([colors.get(c, PALETTE[0]) for c in cities], dtype=object),
+        "time": table["time"].to_numpy(dtype=float),
+        **{q: table[q].to_numpy(dtype=float) for q in QUANTITIES},
+    }
+    return Drawing(lines=_frozen(lines), dots=_frozen(dots))
 
 
-def markers(newest: pd.DataFrame, quantity: str, colors: Mapping[str, str]) -> pd.DataFrame:
-    """The dots of one plot: each city's newest value of ``quantity``."""
-    return pd.DataFrame({
-        "city": newest["city"].to_numpy(),
-        "color": newest["city"].map(colors).to_numpy(),
-        "time": newest["time"].to_numpy(),
-        quantity: newest[quantity].to_numpy(dtype=float),
-    })
+def empty(cities: Sequence[str], colors: Mapping[str, str]) -> Drawing:
+    """A drawing with no segment and no reading for any of ``cities``."""
+    return drawing(pd.DataFrame(columns=["city", "time", *QUANTITIES]), None, cities,
+                   "metric", colors)
 
 
-def time_span(frames: Sequence[pd.DataFrame]) -> tuple[np.datetime64, np.datetime64] | None:
-    """The earliest and latest time drawn in any of ``frames`` (None when nothing is)."""
-    times = [f[c].dropna() for f in frames for c in ("start", "time") if c in f]
-    times = [t for t in times if len(t)]
-    if not times:
-        return None
-    return min(t.min() for t in times).to_datetime64(), max(t.max() for t in times).to_datetime64()
+def _readings(rows: pd.DataFrame | None, cities: Sequence[str], units: str) -> pd.DataFrame:
+    """History rows as the plots take them: ``cities`` only, in ``units``, times in ms."""
+    columns = ["city", "time", *QUANTITIES]
+    if rows is None or not len(rows):
+        return pd.DataFrame({c: pd.Series(dtype=object if c == "city" else float)
+                             for c in columns})
+    chosen = convert_frame(rows.loc[rows["city"].isin(list(cities)), columns], units)
+    times = pd.to_datetime(chosen["time"], utc=True)
+    chosen["time"] = ((times - _EPOCH) / pd.Timedelta(milliseconds=1)).astype(float)
+    for quantity in QUANTITIES:
+        chosen[quantity] = chosen[quantity].astype(float)
+    return chosen.reset_index(drop=True)
 
 
-def value_span(frames: Sequence[pd.DataFrame], quantity: str) -> tuple[float, float] | None:
-    """The least and greatest value of ``quantity`` drawn in any of ``frames``."""
-    values = [f[c].dropna() for f in frames for c in (start_column(quantity), quantity) if c in f]
-    values = [v for v in values if len(v)]
-    if not values:
-        return None
-    return float(min(v.min() for v in values)), float(max(v.max() for v in values))
+def _frozen(columns: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    for values in columns.values():
+        values.flags.writeable = False
+    return columns
