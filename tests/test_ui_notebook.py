@@ -88,9 +88,6 @@ def test_notebook_runs_and_draws_in_jupyterlab_offline(notebook: AppPage, blocke
                                         "server.arcgisonline.com"}
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "live plots in a notebook need the push path of issue 17: the Real Time tab writes into "
-    "Bokeh sources that nothing pushes through the notebook's comm"))
 def test_notebook_plots_grow_in_jupyterlab(notebook: AppPage) -> None:
     """Test that every plot drawn in the notebook (the Real Time cell's, the whole app's)
     gains a poll's points in the browser within a couple of polls, with no traceback shown."""
