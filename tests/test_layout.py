@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import re
 from pathlib import Path
 
 from testing.served import REPO_ROOT
@@ -85,3 +86,24 @@ def test_no_import_cycle_among_the_project_modules() -> None:
         if name not in state:
             visit(name, [name])
     assert cycles == []
+
+
+#: Reaching into a library's insides: HoloViews' plot handles as data sinks, Panel's drawn
+#: plots, streamz's emit, a source's private fields, any ``._name`` of an object not ours.
+PRIVATE_USE = re.compile(r"\._plots\b|\._emit\(|\.source\._[a-z]|handles\[|"
+                         r"\b(?:pn|panel|bokeh|hv|holoviews|streamz|param)\.[\w.]*\._[a-z]")
+#: The one allowed place, isolated and tested against Bokeh's releases
+#: (tests/test_page_scripts.py): Panel has no switch to leave out BokehJS's unused bundles.
+ISOLATED = {"dashboards/page/scripts.py"}
+
+
+def test_the_app_uses_no_private_attribute_of_its_libraries() -> None:
+    """Test that no app module reaches into Panel, Bokeh, HoloViews or streamz internals."""
+    found = [
+        f"{path.relative_to(REPO_ROOT)}:{n}: {line.strip()}"
+        for path in sorted((REPO_ROOT / "dashboards").rglob("*.py"))
+        if str(path.relative_to(REPO_ROOT)) not in ISOLATED
+        for n, line in enumerate(path.read_text().splitlines(), 1)
+        if PRIVATE_USE.search(line.split("#")[0])
+    ]
+    assert found == []

@@ -6,7 +6,7 @@ Of the 6 MB of JavaScript a page loaded, 2 MB were bundles it does not use:
   in case the text holds TeX. None of ours does, and Panel's HTML view checks that MathJax is
   there before it uses it.
 - ``bokeh-gl`` (0.2 MB): for plots drawn with WebGL. Every plot here is drawn on a canvas
-  (``plotting.CANVAS``).
+  (``output_backend="canvas"``).
 
 Bokeh's server lists a page's scripts from the default components of its ``Resources``,
 read for each page; Panel only ever removes MathJax from that list, never adds it back.
