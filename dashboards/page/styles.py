@@ -24,6 +24,7 @@ PHONE_CSS = f"""
     background-color: var(--panel-background-color);
     box-shadow: 4px 0 16px rgba(0, 0, 0, 0.35);
   }}
+  :root {{ --weather-status-font-size: 15px; }}
   #main {{ padding: 4px; min-width: 0; }}
   #header {{ padding: 6px; }}
   #header .title {{ font-size: 1.2em; white-space: nowrap; }}
@@ -70,7 +71,7 @@ class PageDesign(pn.theme.Native):
 KIOSK_CSS = """
 #header, #sidebar { display: none !important; }
 #main { padding: 8px 16px; }
-:root { --weather-table-width: 880px; }
+:root { --weather-table-width: 880px; --weather-status-font-size: 20px; }
 """
 #: Text in a kiosk is read from across a room: at least 18 px everywhere.
 KIOSK_TEXT_CSS = """

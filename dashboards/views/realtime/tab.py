@@ -51,6 +51,11 @@ NO_CITY = ("No city chosen. Pick one or more cities in <b>Cities</b> above to dr
            "temperature, humidity and wind speed.")
 NO_READING = "Waiting for the first readings of the chosen cities…"
 
+#: The status lines' text size: the page sets ``--weather-status-font-size`` where it needs
+#: larger text (a phone, a wall screen). Set on the Divs' own elements: Panel replaces a
+#: Bokeh model's stylesheets with its design's.
+STATUS_STYLES = {"font-size": "var(--weather-status-font-size, 14px)"}
+
 log = logging.getLogger(__name__)
 
 
@@ -104,10 +109,12 @@ class StreamingTab(pn.viewable.Viewer):
                                         styles={"font-size": "1.1em"}, visible=False)
         # Bokeh Divs this view owns: a push sets one property of each. Panel's HTML pane sets
         # all its twenty-odd properties on every change, most of a push's cost per viewer.
-        self.status_line = pn.pane.Bokeh(Div(sizing_mode="stretch_width"),
-                                         sizing_mode="stretch_width", margin=(5, 10))
-        self.feed_status = pn.pane.Bokeh(Div(sizing_mode="stretch_width"),
-                                         sizing_mode="stretch_width", margin=(0, 10))
+        self.status_line = pn.pane.Bokeh(
+            Div(sizing_mode="stretch_width", styles=STATUS_STYLES),
+            sizing_mode="stretch_width", margin=(5, 10))
+        self.feed_status = pn.pane.Bokeh(
+            Div(sizing_mode="stretch_width", styles=STATUS_STYLES),
+            sizing_mode="stretch_width", margin=(0, 10))
         self.pause_button = pn.widgets.Toggle.from_param(
             self.param.paused, name="Pause", width=100, color="warning", variant="outline",
             margin=(28, 10, 10, 10))
