@@ -100,14 +100,9 @@ class Dashboard(pn.viewable.Viewer):
         if address.kiosk:
             chosen["plot_height_px"] = KIOSK_PLOT_HEIGHT_PX
         self.streaming = StreamingTab(feed=feed, settings=self.settings, **chosen)
-        # The Refresh tab is made the first time it is shown, and then stays. Its map and
-        # table are a quarter of the work of building a page, its widgets a tenth more, and
-        # most pages (a wall screen) never show that tab. Panel's `Tabs(dynamic=True)` would
-        # also drop the Real Time plots from a page each time Refresh is shown, and send them
-        # again after. Until the map and table arrive (about 0.7 s on a two-core server), the
-        # browser shows this line the moment the tab is clicked. Still text: a spinner here
-        # would turn unseen behind the Real Time tab all day, a tenth of a core on every
-        # wall screen.
+        # The Refresh tab is made when first shown, then stays: most pages (a wall screen)
+        # never show it. Until it arrives the tab holds still text, not a spinner that would
+        # turn unseen all day.
         self.refresh: RefreshTab | None = None
         self.refresh_placeholder = pn.pane.HTML(
             "Loading the map and table…", styles=STYLE, margin=(26, 10))
@@ -193,9 +188,7 @@ class Dashboard(pn.viewable.Viewer):
 def page_template(kiosk: bool = False, **params: object) -> pn.template.BaseTemplate:
     """The page around every view the app serves: title, theme switch and ``params``' areas.
 
-    Panel's plain template. The FAST templates load 0.9 MB of web components (a fifth of a
-    page's scripts) and style every widget through them: a page showed its first plot 0.15 s
-    later (2.89 s against 2.72 s, median of 10 loads on two cores), for a switch in the header.
+    Panel's plain template: the FAST ones load a fifth more script for little the page uses.
     """
     template = pn.template.VanillaTemplate(
         title=TITLE, header=[theme_switch(pn.config.theme)], header_background=HEADER_COLOUR,
@@ -234,10 +227,8 @@ def theme_switch(theme: str) -> pn.pane.HTML:
 def _after_the_page_is_sent(draw: Callable[[], None]) -> None:
     """Run ``draw`` once the server has sent a served page's HTML, else (a notebook) now.
 
-    Drawing the Real Time plots is three quarters of building a page. Done before the HTML
-    goes out, the browser waits for it before it can even ask for its 3 MB of scripts; done
-    just after, the server draws while the browser loads them, and the plots are there when
-    the page asks for its document.
+    Drawn just after the HTML goes out, the plots are built while the browser loads its
+    scripts, instead of holding the HTML back.
     """
     doc = pn.state.curdoc
     if doc is None or doc.session_context is None:
@@ -260,9 +251,7 @@ def serve_page(config: AppConfig | None = None) -> pn.viewable.Viewable:
     quiet_closed_websockets_of_this_server()
     leave_out_unused_bundles()
     doc = pn.state.curdoc
-    # Bokeh walks the whole model graph of a document each time a root is added to it, and
-    # a page adds a root for each template area: a fifth of building a page went to those
-    # walks. Frozen, the document walks its graph once, when the page is complete.
+    # Frozen, the document walks its model graph once, not once per template area it adds.
     with doc.models.freeze() if doc is not None else contextlib.nullcontext():
         return page_for(config).servable()
 
