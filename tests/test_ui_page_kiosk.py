@@ -34,6 +34,9 @@ TEXT_SIZES_JS = f"""() => ({DRAWN_JS})().flatMap(el => {{
     return own ? [[own.slice(0, 40), parseFloat(getComputedStyle(el).fontSize),
                    el.className.toString()]] : []
 }})"""
+AXIS_TEXT_PX_JS = """() => Bokeh.documents.flatMap(d => [...d._all_models.values()])
+    .filter(m => m.type === 'LinearAxis' || m.type === 'DatetimeAxis')
+    .map(m => parseFloat(m.major_label_text_font_size))"""
 CANVAS_WIDTHS_JS = f"""() => ({DRAWN_JS})().filter(el => el.classList.contains('bk-Canvas'))
     .map(el => el.getBoundingClientRect().width)"""
 # All text of the page, shadow roots included, as the viewer reads it.
@@ -92,6 +95,8 @@ def test_dark_kiosk_from_the_address_opens_refresh_with_its_cities_units_and_win
                             message="the Real Time plots")
         for width in page.evaluate(CANVAS_WIDTHS_JS):
             assert width >= 0.85 * SCREEN["width"]
+        # The plots' own text, drawn on their canvases, is as large as the page's.
+        assert min(page.evaluate(AXIS_TEXT_PX_JS)) >= 18
         active = page.locator(".bk-btn.bk-active").filter(visible=True).all_inner_texts()
         assert "Last 24 h" in active
         app_page.wait_until(lambda: "updated" in page.evaluate(PAGE_TEXT_JS),

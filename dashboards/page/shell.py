@@ -70,6 +70,8 @@ PROVIDER_NAMES = {
 }
 #: Plot height in a kiosk: the three plots, controls and source lines fit a 1080p screen.
 KIOSK_PLOT_HEIGHT_PX = 215
+#: Text in a kiosk, the plots' tick labels included, is read from across a room.
+KIOSK_TEXT_PX = 18
 #: What each provider asks its users to show (Open-Meteo's data is CC BY 4.0).
 PROVIDER_CREDITS = {
     "open-meteo": "Weather data by Open-Meteo.com (CC BY 4.0)",
@@ -98,7 +100,7 @@ class Dashboard(pn.viewable.Viewer):
         chosen = {k: v for k, v in (("cities", list(address.cities or [])),
                                      ("window", address.window)) if v}
         if address.kiosk:
-            chosen["plot_height_px"] = KIOSK_PLOT_HEIGHT_PX
+            chosen.update(plot_height_px=KIOSK_PLOT_HEIGHT_PX, tick_text_px=KIOSK_TEXT_PX)
         self.streaming = StreamingTab(feed=feed, settings=self.settings, **chosen)
         # The Refresh tab is made when first shown, then stays: most pages (a wall screen)
         # never show it. Until it arrives the tab holds still text, not a spinner that would

@@ -31,7 +31,6 @@ from bokeh.models import (
 from dashboards.server.feed import WeatherFeed
 from dashboards.server.push import Batch
 from dashboards.server.status import FeedStatus, clock_utc
-from dashboards.views.plotting import PLOT_FONTS
 from dashboards.views.realtime import plot_data
 from dashboards.views.settings import ViewerSettings
 from weather.models import QUANTITIES, quantity_label
@@ -78,6 +77,9 @@ class StreamingTab(pn.viewable.Viewer):
         on resume.""")
     plot_height_px = param.Integer(default=230, bounds=(120, None), doc="""
         Height of each plot in pixels; three plots and the controls fit a 1080p screen.""")
+    tick_text_px = param.Integer(default=13, bounds=(8, None), doc="""
+        Size of the plots' tick labels in pixels (axis titles are 3 px larger); a wall screen
+        read from across a room takes 18.""")
 
     def __init__(self, **params) -> None:
         super().__init__(**params)
@@ -282,8 +284,8 @@ class StreamingTab(pn.viewable.Viewer):
                              hover_glyph=Scatter(**dot, line_width=3))
         tools = [PanTool(), WheelZoomTool(), BoxZoomTool(), ResetTool(), SaveTool(),
                  HoverTool(renderers=[lines, dots], formatters={"@time": "datetime"})]
-        fonts = {"axis_label_text_font_size": PLOT_FONTS["labels"],
-                 "major_label_text_font_size": PLOT_FONTS["ticks"],
+        fonts = {"axis_label_text_font_size": f"{self.tick_text_px + 3}px",
+                 "major_label_text_font_size": f"{self.tick_text_px}px",
                  "axis_label_text_font_style": "normal"}
         # The plots share one time axis: name it once, under the last plot.
         x_axis = DatetimeAxis(axis_label="Time (UTC)" if quantity == QUANTITIES[-1] else None,
