@@ -40,9 +40,14 @@ def _fresh_process_state() -> Iterator[None]:
     clear_geocode_cache()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def playwright_browser() -> Iterator[Any]:
-    """Headless Chromium for the whole run; a missing Chromium fails, it is part of the suite."""
+    """Headless Chromium for one test module; a missing Chromium fails, it is part of the suite.
+
+    Per module, not per run: Playwright's synchronous API holds an asyncio loop as the main
+    thread's running loop while it is open, and the component tests of other modules must
+    see none (there, as in a script, a running loop means a notebook's kernel).
+    """
     if chromium_path() is None:
         pytest.fail(
             "Chromium is required for the ui tests: install it (Debian: apt-get install "
