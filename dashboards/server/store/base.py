@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Iterator, Sequence
-from typing import Any
+from typing import Any, ClassVar
 
 #: One observation as stored: provider, city, observation time in ms since the epoch, then
 #: lat, lon, temperature (°C), humidity (%), wind speed (m/s).
@@ -50,18 +50,32 @@ class Store(ABC):
     def insert(self, rows: list[Row]) -> list[int]:
         """Store the rows not stored before; return the ids of those that were new."""
 
+    #: How this backend's driver marks a query argument.
+    placeholder: ClassVar[str] = "?"
+
     @abstractmethod
+    def _query(self, query: str, args: tuple) -> list[tuple]:
+        """Run one read and return its rows; raise ``StoreUnavailable`` when it cannot."""
+
     def newest(self, provider: str | None, limit: int) -> list[StoredRow]:
         """The newest ``limit`` rows of ``provider`` by observation time, oldest first.
 
         ``provider=None`` reads every provider's rows (tools and tests, never the app).
         """
+        p = self.placeholder
+        where, args = provider_filter(provider, p)
+        return self._query(
+            f"SELECT {STORED_COLUMNS} FROM (SELECT * FROM observations WHERE {where} "
+            f"ORDER BY time_ms DESC, id DESC LIMIT {p}) AS newest ORDER BY time_ms, id",
+            (*args, limit))
 
-    @abstractmethod
     def after(self, provider: str | None, after_id: int, limit: int) -> list[StoredRow]:
         """Rows of ``provider`` with an id above ``after_id``, by id, at most ``limit``."""
+        p = self.placeholder
+        where, args = provider_filter(provider, p)
+        return self._query(f"SELECT {STORED_COLUMNS} FROM observations WHERE {where} "
+                           f"AND id > {p} ORDER BY id LIMIT {p}", (*args, after_id, limit))
 
-    @abstractmethod
     def rows_between(self, provider: str | None, start_ms: int | None, end_ms: int | None,
                      cities: Sequence[str] | None = None,
                      chunk_rows: int = CHUNK_ROWS) -> Iterator[list[Row]]:
@@ -69,10 +83,18 @@ class Store(ABC):
         ``cities`` (None: all), oldest first (by time, then city), in lists of at most
         ``chunk_rows``. Each list is one short query: no read stays open between them.
         """
+        p = self.placeholder
 
-    @abstractmethod
+        def read(where: str, args: tuple, limit: int) -> list[Row]:
+            return self._query(f"SELECT {ROW_COLUMNS} FROM observations WHERE {where} "
+                               f"{RANGE_ORDER} LIMIT {p}", (*args, limit))
+
+        return chunked(read, provider, start_ms, end_ms, cities, chunk_rows, p)
+
     def count(self, provider: str | None, cities: Sequence[str] | None = None) -> int:
         """How many rows of ``provider`` are stored (of ``cities`` only, when given)."""
+        where, args = range_filter(provider, None, None, cities, self.placeholder)
+        return self._query(f"SELECT count(*) FROM observations WHERE {where}", args)[0][0]
 
     @abstractmethod
     def delete_older_than(self, cutoff_ms: int, batch_rows: int = BATCH_ROWS) -> int:
@@ -135,6 +157,8 @@ def range_filter(provider: str | None, start_ms: int | None, end_ms: int | None,
 RANGE_ORDER = "ORDER BY time_ms, city, provider"
 #: Columns of a raw ``Row``.
 ROW_COLUMNS = "provider, city, time_ms, lat, lon, temperature, humidity, wind_speed"
+#: A stored row's columns: its id, then ``ROW_COLUMNS``.
+STORED_COLUMNS = f"id, {ROW_COLUMNS}"
 
 
 def chunked(read: Any, provider: str | None, start_ms: int | None, end_ms: int | None,

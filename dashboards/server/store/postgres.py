@@ -9,24 +9,18 @@ import logging
 import re
 import threading
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable
 from typing import Any
 
 from dashboards.config import redact_db, redact_db_text
 from dashboards.server.store.base import (
     BATCH_ROWS,
-    CHUNK_ROWS,
-    RANGE_ORDER,
-    ROW_COLUMNS,
     SCHEMA_VERSION,
     TIME_INDEX,
     Row,
     Store,
     StoredRow,
     StoreUnavailable,
-    chunked,
-    provider_filter,
-    range_filter,
 )
 from weather.errors import ConfigError
 
@@ -73,7 +67,6 @@ _SCHEMA = [
         updated_at timestamptz NOT NULL DEFAULT now()
     )""",
 ]
-_COLUMNS = "id, provider, city, time_ms, lat, lon, temperature, humidity, wind_speed"
 _INSERT = (
     "INSERT INTO observations (provider, city, time_ms, lat, lon, temperature, humidity, "
     "wind_speed) SELECT * FROM unnest(%s::text[], %s::text[], %s::bigint[], %s::float8[], "
@@ -154,6 +147,7 @@ class PostgresStore(Store):
     """
 
     shared = True
+    placeholder = "%s"
 
     def __init__(self, location: str) -> None:
         if psycopg is None:
@@ -183,31 +177,6 @@ class PostgresStore(Store):
             return ids
 
         return self._run(run)
-
-    def newest(self, provider: str | None, limit: int) -> list[StoredRow]:
-        where, args = provider_filter(provider, "%s")
-        return self._rows(
-            f"SELECT {_COLUMNS} FROM (SELECT * FROM observations WHERE {where} "
-            "ORDER BY time_ms DESC, id DESC LIMIT %s) AS newest ORDER BY time_ms, id",
-            (*args, limit))
-
-    def after(self, provider: str | None, after_id: int, limit: int) -> list[StoredRow]:
-        where, args = provider_filter(provider, "%s")
-        return self._rows(f"SELECT {_COLUMNS} FROM observations WHERE {where} AND id > %s "
-                          "ORDER BY id LIMIT %s", (*args, after_id, limit))
-
-    def rows_between(self, provider: str | None, start_ms: int | None, end_ms: int | None,
-                     cities: Sequence[str] | None = None,
-                     chunk_rows: int = CHUNK_ROWS) -> Iterator[list[Row]]:
-        def read(where: str, args: tuple, limit: int) -> list[Row]:
-            return self._rows(f"SELECT {ROW_COLUMNS} FROM observations WHERE {where} "
-                              f"{RANGE_ORDER} LIMIT %s", (*args, limit))
-
-        return chunked(read, provider, start_ms, end_ms, cities, chunk_rows, "%s")
-
-    def count(self, provider: str | None, cities: Sequence[str] | None = None) -> int:
-        where, args = range_filter(provider, None, None, cities, "%s")
-        return self._rows(f"SELECT count(*) FROM observations WHERE {where}", args)[0][0]
 
     def delete_older_than(self, cutoff_ms: int, batch_rows: int = BATCH_ROWS) -> int:
         deleted = 0
@@ -248,7 +217,7 @@ class PostgresStore(Store):
             self._main.close()
 
     # -- internals --------------------------------------------------------------------------
-    def _rows(self, query: str, args: tuple) -> list[StoredRow]:
+    def _query(self, query: str, args: tuple) -> list[StoredRow]:
         return self._run(lambda conn: [tuple(r) for r in conn.execute(query, args).fetchall()])
 
     def _run(self, work: Callable[[Any], Any]) -> Any:

@@ -7,23 +7,16 @@ import logging
 import os
 import sqlite3
 import threading
-from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 from dashboards.server.store.base import (
     BATCH_ROWS,
-    CHUNK_ROWS,
-    RANGE_ORDER,
-    ROW_COLUMNS,
     SCHEMA_VERSION,
     TIME_INDEX,
     Row,
     Store,
     StoredRow,
     StoreUnavailable,
-    chunked,
-    provider_filter,
-    range_filter,
 )
 
 log = logging.getLogger(__name__)
@@ -41,7 +34,6 @@ CREATE TABLE IF NOT EXISTS observations (
 );
 """
 _INDEX = f"CREATE INDEX IF NOT EXISTS {TIME_INDEX} ON observations (time_ms, city)"
-_COLUMNS = "id, provider, city, time_ms, lat, lon, temperature, humidity, wind_speed"
 
 
 class SQLiteStore(Store):
@@ -75,30 +67,6 @@ class SQLiteStore(Store):
                 self._drop()
                 raise StoreUnavailable(f"cannot be written ({exc})") from None
 
-    def newest(self, provider: str | None, limit: int) -> list[StoredRow]:
-        where, args = provider_filter(provider, "?")
-        return self._read(
-            f"SELECT {_COLUMNS} FROM (SELECT * FROM observations WHERE {where} "
-            "ORDER BY time_ms DESC, id DESC LIMIT ?) ORDER BY time_ms, id", (*args, limit))
-
-    def after(self, provider: str | None, after_id: int, limit: int) -> list[StoredRow]:
-        where, args = provider_filter(provider, "?")
-        return self._read(f"SELECT {_COLUMNS} FROM observations WHERE {where} AND id > ? "
-                          "ORDER BY id LIMIT ?", (*args, after_id, limit))
-
-    def rows_between(self, provider: str | None, start_ms: int | None, end_ms: int | None,
-                     cities: Sequence[str] | None = None,
-                     chunk_rows: int = CHUNK_ROWS) -> Iterator[list[Row]]:
-        def read(where: str, args: tuple, limit: int) -> list[Row]:
-            return self._read(f"SELECT {ROW_COLUMNS} FROM observations WHERE {where} "
-                              f"{RANGE_ORDER} LIMIT ?", (*args, limit))
-
-        return chunked(read, provider, start_ms, end_ms, cities, chunk_rows, "?")
-
-    def count(self, provider: str | None, cities: Sequence[str] | None = None) -> int:
-        where, args = range_filter(provider, None, None, cities, "?")
-        return self._read(f"SELECT COUNT(*) FROM observations WHERE {where}", args)[0][0]
-
     def delete_older_than(self, cutoff_ms: int, batch_rows: int = BATCH_ROWS) -> int:
         deleted = 0
         while True:
@@ -125,7 +93,7 @@ class SQLiteStore(Store):
             self._drop()
 
     # -- internals --------------------------------------------------------------------------
-    def _read(self, query: str, args: tuple) -> list[StoredRow]:
+    def _query(self, query: str, args: tuple) -> list[StoredRow]:
         with self._lock:
             db = self._connect()
             try:
