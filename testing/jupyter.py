@@ -16,7 +16,14 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
-from testing.served import TEMPERATURE_POINTS_JS, _clean_env, free_port, http_status, wait_until
+from testing.served import (
+    TEMPERATURE_POINTS_JS,
+    clean_env,
+    free_port,
+    http_status,
+    stop_process,
+    wait_until,
+)
 
 #: Everything JupyterLab would fetch from outside hosts on its own, turned off.
 SERVER_CONFIG = {
@@ -71,7 +78,7 @@ class JupyterLab:
         (dirs["config"] / "labconfig").mkdir()
         (dirs["config"] / "labconfig" / "page_config.json").write_text(json.dumps(PAGE_CONFIG))
         self._write_kernel_spec(dirs["data"] / "kernels" / "python3")
-        self._env = _clean_env({
+        self._env = clean_env({
             "JUPYTER_CONFIG_DIR": str(dirs["config"]),
             "JUPYTER_DATA_DIR": str(dirs["data"]),
             "JUPYTER_RUNTIME_DIR": str(dirs["runtime"]),
@@ -139,18 +146,8 @@ class JupyterLab:
     def stop(self) -> None:
         """Stop the server by its PID (it shuts its kernels down), keep its log, clean up."""
         proc, self._proc = self._proc, None
-        if proc is not None and proc.poll() is None:
-            proc.send_signal(signal.SIGINT)  # twice: Jupyter asks for confirmation on one
-            proc.send_signal(signal.SIGINT)
-            try:
-                proc.wait(self._stop_timeout_s)
-            except subprocess.TimeoutExpired:
-                proc.terminate()
-                try:
-                    proc.wait(self._stop_timeout_s)
-                except subprocess.TimeoutExpired:
-                    proc.kill()
-                    proc.wait(self._stop_timeout_s)
+        # SIGINT twice: Jupyter asks for confirmation on one.
+        stop_process(proc, (signal.SIGINT, signal.SIGINT), self._stop_timeout_s)
         if self._final_log is None and self.log_path.exists():
             self._final_log = self.log_path.read_text(errors="replace")
             shutil.rmtree(self._home, ignore_errors=True)

@@ -105,7 +105,7 @@ def wait_until(
             time.sleep(interval_s)
 
 
-def _clean_env(env: Mapping[str, str | None] | None) -> dict[str, str]:
+def clean_env(env: Mapping[str, str | None] | None) -> dict[str, str]:
     # Proxies would send our 127.0.0.1 traffic elsewhere; None in `env` removes a variable.
     merged = {k: v for k, v in os.environ.items() if "proxy" not in k.lower()}
     for key, value in (env or {}).items():
@@ -127,6 +127,23 @@ def http_status(url: str, timeout_s: float = 2.0) -> int | None:
         return exc.code
     except OSError:
         return None
+
+
+def stop_process(proc: subprocess.Popen[bytes] | None, signals: Sequence[int],
+                 timeout_s: float) -> None:
+    """Stop ``proc`` (ours, by its PID): send ``signals``, then SIGTERM and SIGKILL, each
+    only while it lives and after ``timeout_s`` of waiting; reap it."""
+    if proc is None or proc.poll() is not None:
+        return
+    for sig in signals:
+        proc.send_signal(sig)
+    for then in (signal.SIGTERM, signal.SIGKILL, None):
+        try:
+            proc.wait(timeout_s)
+            return
+        except subprocess.TimeoutExpired:
+            if then is not None:
+                proc.send_signal(then)
 
 
 class ServedApp:
@@ -155,7 +172,7 @@ class ServedApp:
         self.target = Path(target)
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}/{app_path or self.target.stem}"
-        self._env = _clean_env(env)
+        self._env = clean_env(env)
         self._args = list(args)
         self._ready_url = self.url
         if ready_check == "liveness":
@@ -227,13 +244,7 @@ class ServedApp:
     def stop(self) -> None:
         """Terminate the server by PID, kill it if it lingers, and keep its log text."""
         proc, self._proc = self._proc, None
-        if proc is not None and proc.poll() is None:
-            proc.send_signal(signal.SIGTERM)
-            try:
-                proc.wait(self._stop_timeout_s)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait(self._stop_timeout_s)
+        stop_process(proc, (signal.SIGTERM,), self._stop_timeout_s)
         if self._final_log is None and self.log_path.exists():
             self._final_log = self.log_path.read_text(errors="replace")
             shutil.rmtree(self._log_dir, ignore_errors=True)

@@ -8,37 +8,15 @@ from typing import Any
 import pytest
 
 from dashboards.page.address import AddressChoices, read_address
+from testing.page_js import CANVAS_WIDTHS_JS, DRAWN_JS, TEXT_SIZES_JS
 from testing.provider_server import ProviderServer
 from testing.served import REPO_ROOT, ServedApp, open_app_page, record_outside_attempts
 
 SCREEN = {"width": 1600, "height": 1000}
 KEY = "FAKE-KEY-for-the-kiosk-tests-9"
-# Every drawn, visible element of the page, through shadow roots.
-DRAWN_JS = """() => {
-    const all = []
-    const walk = root => {
-        for (const el of root.querySelectorAll('*')) {
-            const box = el.getBoundingClientRect()
-            if (box.width > 0 && box.height > 0 &&
-                el.checkVisibility({visibilityProperty: true, opacityProperty: true}))
-                all.push(el)
-            if (el.shadowRoot) walk(el.shadowRoot)
-        }
-    }
-    walk(document)
-    return all
-}"""
-TEXT_SIZES_JS = f"""() => ({DRAWN_JS})().flatMap(el => {{
-    const own = Array.from(el.childNodes).filter(n => n.nodeType === 3)
-        .map(n => n.textContent.trim()).join(' ').trim()
-    return own ? [[own.slice(0, 40), parseFloat(getComputedStyle(el).fontSize),
-                   el.className.toString()]] : []
-}})"""
 AXIS_TEXT_PX_JS = """() => Bokeh.documents.flatMap(d => [...d._all_models.values()])
     .filter(m => m.type === 'LinearAxis' || m.type === 'DatetimeAxis')
     .map(m => parseFloat(m.major_label_text_font_size))"""
-CANVAS_WIDTHS_JS = f"""() => ({DRAWN_JS})().filter(el => el.classList.contains('bk-Canvas'))
-    .map(el => el.getBoundingClientRect().width)"""
 # All text of the page, shadow roots included, as the viewer reads it.
 PAGE_TEXT_JS = f"""() => ({DRAWN_JS})().map(el => Array.from(el.childNodes)
     .filter(n => n.nodeType === 3).map(n => n.textContent).join('')).join(' ')"""

@@ -7,26 +7,12 @@ from typing import Any
 
 import pytest
 
+from testing.page_js import CANVAS_WIDTHS_JS, DRAWN_JS, TEXT_SIZES_JS
 from testing.served import REPO_ROOT, ServedApp, open_app_page, record_outside_attempts
 
 pytestmark = pytest.mark.ui
 
 PHONE = {"width": 390, "height": 844}
-# Every element of the page, through shadow roots, that is drawn (has a size, is visible).
-DRAWN_JS = """() => {
-    const all = []
-    const walk = root => {
-        for (const el of root.querySelectorAll('*')) {
-            const box = el.getBoundingClientRect()
-            if (box.width > 0 && box.height > 0 &&
-                el.checkVisibility({visibilityProperty: true, opacityProperty: true}))
-                all.push(el)
-            if (el.shadowRoot) walk(el.shadowRoot)
-        }
-    }
-    walk(document)
-    return all
-}"""
 # The page's width against the screen's, and what sticks out past the right edge.
 WIDTH_JS = f"""() => {{
     const clipped = el => {{  // inside a box that scrolls or clips on its own
@@ -46,12 +32,6 @@ WIDTH_JS = f"""() => {{
              out: out.map(el => `${{el.tagName}}.${{el.className}}`).slice(0, 10)}}
 }}"""
 # The size of each piece of text drawn, with what it says.
-TEXT_SIZES_JS = f"""() => ({DRAWN_JS})().flatMap(el => {{
-    const own = Array.from(el.childNodes).filter(n => n.nodeType === 3)
-        .map(n => n.textContent.trim()).join(' ').trim()
-    return own ? [[own.slice(0, 40), parseFloat(getComputedStyle(el).fontSize),
-                   el.className.toString()]] : []
-}})"""
 # How many of the matched elements can be seen: the topmost element at their centre, through
 # shadow roots, is the element or inside it (not clipped away nor covered).
 ON_SCREEN_JS = """els => els.filter(el => {
@@ -67,8 +47,6 @@ ON_SCREEN_JS = """els => els.filter(el => {
     for (let e = hit; e; e = e.parentElement || e.getRootNode().host) if (e === el) return true
     return false
 }).length"""
-CANVAS_WIDTHS_JS = f"""() => ({DRAWN_JS})().filter(el => el.classList.contains('bk-Canvas'))
-    .map(el => el.getBoundingClientRect().width)"""
 
 
 @pytest.fixture
