@@ -69,7 +69,7 @@ PROVIDER_NAMES = {
     "openweather": "OpenWeather (live)",
 }
 #: Plot height in a kiosk: the three plots, controls and source lines fit a 1080p screen.
-KIOSK_PLOT_HEIGHT_PX = 215
+KIOSK_PLOT_HEIGHT_PX = 235
 #: Text in a kiosk, the plots' tick labels included, is read from across a room.
 KIOSK_TEXT_PX = 18
 #: What each provider asks its users to show (Open-Meteo's data is CC BY 4.0).

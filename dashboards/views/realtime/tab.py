@@ -78,8 +78,8 @@ class StreamingTab(pn.viewable.Viewer):
     plot_height_px = param.Integer(default=230, bounds=(120, None), doc="""
         Height of each plot in pixels; three plots and the controls fit a 1080p screen.""")
     tick_text_px = param.Integer(default=13, bounds=(8, None), doc="""
-        Size of the plots' tick labels in pixels (axis titles are 3 px larger); a wall screen
-        read from across a room takes 18.""")
+        Size of the plots' tick labels in pixels (axis titles 3 px larger below 16 px); a wall
+        screen read from across a room takes 18.""")
 
     def __init__(self, **params) -> None:
         super().__init__(**params)
@@ -284,11 +284,16 @@ class StreamingTab(pn.viewable.Viewer):
                              hover_glyph=Scatter(**dot, line_width=3))
         tools = [PanTool(), WheelZoomTool(), BoxZoomTool(), ResetTool(), SaveTool(),
                  HoverTool(renderers=[lines, dots], formatters={"@time": "datetime"})]
-        fonts = {"axis_label_text_font_size": f"{self.tick_text_px + 3}px",
+        # Titles a little larger than ticks, unless the ticks are already large (a wall
+        # screen): there a larger title no longer fits beside a short plot.
+        title_px = self.tick_text_px + 3 if self.tick_text_px < 16 else self.tick_text_px
+        fonts = {"axis_label_text_font_size": f"{title_px}px",
                  "major_label_text_font_size": f"{self.tick_text_px}px",
                  "axis_label_text_font_style": "normal"}
         # The plots share one time axis: name it once, under the last plot.
-        x_axis = DatetimeAxis(axis_label="Time (UTC)" if quantity == QUANTITIES[-1] else None,
+        # On a wall screen the legend's "times in UTC" says it, and the room goes to the plot.
+        named = quantity == QUANTITIES[-1] and self.tick_text_px < 16
+        x_axis = DatetimeAxis(axis_label="Time (UTC)" if named else None,
                               **fonts)
         y_axis = LinearAxis(**fonts)
         return Plot(
