@@ -7,6 +7,8 @@ import threading
 from collections.abc import Sequence
 from datetime import UTC, datetime
 
+import pytest
+
 from dashboards.server.feed import WeatherFeed
 from dashboards.server.history import History
 from dashboards.server.status import FeedStatus
@@ -81,6 +83,21 @@ def test_start_polls_on_the_feeds_thread_not_the_callers():
         assert threading.get_ident() not in provider.threads
     finally:
         feed.stop()
+
+
+def test_a_started_feed_polls_once_then_waits_an_interval():
+    """Test that the first poll after start is not followed at once by a second one."""
+    clock = Clock()
+    feed, provider = make_feed(clock, interval_s=60)
+    feed.start()
+    try:
+        wait_until(lambda: provider.calls >= 1, timeout_s=10, message="first poll")
+        # A second poll would follow within milliseconds; the next is a minute away.
+        with pytest.raises(TimeoutError):
+            wait_until(lambda: provider.calls >= 2, timeout_s=1.0, message="a second poll")
+    finally:
+        feed.stop()
+    assert provider.calls == 1
 
 
 def test_exception_inside_poll_does_not_end_polling(caplog):

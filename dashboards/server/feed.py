@@ -177,7 +177,10 @@ class WeatherFeed(param.Parameterized):
             now = time.monotonic()
             if now >= self._due:
                 self.poll_now()
-                self._due = max(self._due + self.interval_s, now)
+                # On the beat; after a late poll (or the first), an interval from its start.
+                self._due += self.interval_s
+                if self._due <= now:
+                    self._due = now + self.interval_s
         # What the store missed while it could not be used (also after losing the lock).
         self.history.flush()
         if not self._leading:
