@@ -41,25 +41,39 @@ WEBSOCKET_OPEN = "Websocket connection 0 is now open"  # logged by BokehJS once 
 LOCAL_HOSTS = frozenset({"127.0.0.1", "localhost", "::1", "[::1]"})
 
 
-#: Readings drawn on the Real Time tab's temperature plot: its segments (the data source
-#: named `realtime-lines`), one per reading after a city's first, and its dots (the source
-#: named `realtime-dots`), one per city that has a reading.
+#: Points drawn on the Real Time tab's temperature plot: its overview lines' points (the
+#: source `realtime-overview-temperature`), its segments pushed since (`realtime-lines`),
+#: one per reading after the line's end, and the dot (`realtime-dots`) of each city with a
+#: reading but no overview line (its segments start there).
 TEMPERATURE_POINTS_JS = """() => {
-  let n = 0;
+  const get = (m, k) => (m.data instanceof Map ? m.data.get(k) : m.data[k]);
+  const lined = new Set();
+  let n = 0, dots = null;
   for (const doc of Bokeh.documents) {
     for (const m of doc._all_models.values()) {
       if (m.type !== 'ColumnDataSource') continue;
-      const d = m.data;
-      const get = (k) => (d instanceof Map ? d.get(k) : d[k]);
-      if (m.name === 'realtime-lines') {
-        n += get('temperature').length;
+      if (m.name === 'realtime-overview-temperature') {
+        const xs = get(m, 'xs'), cities = get(m, 'city');
+        for (let i = 0; i < xs.length; i++) {
+          n += xs[i].length;
+          if (xs[i].length) lined.add(cities[i]);
+        }
+      } else if (m.name === 'realtime-lines') {
+        n += get(m, 'temperature').length;
       } else if (m.name === 'realtime-dots') {
-        n += Array.from(get('temperature')).filter((v) => v === v).length;
+        dots = m;
       }
+    }
+  }
+  if (dots) {
+    const cities = get(dots, 'city'), values = get(dots, 'temperature');
+    for (let i = 0; i < cities.length; i++) {
+      if (values[i] === values[i] && !lined.has(cities[i])) n += 1;
     }
   }
   return n;
 }"""
+
 
 
 def temperature_points(page: Any) -> int:

@@ -72,11 +72,16 @@ class Viewer:
             self.doc.remove_next_tick_callback(callback)
 
     def drawn_times(self) -> dict[str, list[float]]:
-        """Each city's readings drawn, in drawing order (segment ends, then the dot)."""
+        """Each city's readings drawn, in drawing order: its overview line's points, then
+        the end of each segment pushed since (the first starting at the line's end)."""
+        overview = self.tab.overview["temperature"].data
+        times: dict[str, list[float]] = {
+            city: list(xs) for city, xs in zip(overview["city"], overview["xs"], strict=True)}
         lines = self.tab.lines.data
-        times: dict[str, list[float]] = {}
         for city, start, end in zip(lines["city"], lines["start"], lines["time"], strict=True):
-            times.setdefault(city, [start]).append(end)
+            line = times.setdefault(city, [start])
+            assert line[-1] == start, f"{city}: a segment starts off its line"
+            line.append(end)
         return times
 
 

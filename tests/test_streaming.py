@@ -67,12 +67,17 @@ def rendered(feed):
 
 
 def plotted(tab: StreamingTab) -> dict[str, int]:
-    """Readings of each city the plots draw, as the browser gets them: its segments' end
-    points, and its dot at the first reading of the line (or the only one)."""
+    """Readings of each city the plots draw, as the browser gets them: the points of its
+    overview line, the end of each segment pushed since, and its dot when it has no
+    overview line (a segment starts at the line's end, or at the dot)."""
     lines, dots = tab.lines.data, tab.dots.data
+    overview = tab.overview["temperature"].data
     counts = Counter(lines["city"])
-    return {city: counts[city] + 1 for city, value in zip(dots["city"], dots["temperature"],
-                                                          strict=True) if value == value}
+    for city, xs in zip(overview["city"], overview["xs"], strict=True):
+        counts[city] += len(xs)
+    return {city: counts[city] + (city not in overview["city"])
+            for city, value in zip(dots["city"], dots["temperature"], strict=True)
+            if value == value}
 
 
 def ms(times) -> list[float]:
@@ -88,25 +93,35 @@ def test_first_paint_shows_the_whole_retained_history(rendered):
 
 
 def test_each_line_joins_a_citys_readings_one_to_the_next(rendered, feed):
-    """Test that the segments drawn for a city run from each of its readings to the next."""
+    """Test that a city's line runs through each of its readings in turn: the overview's
+    points on a first paint, then a segment from each reading to the next pushed one."""
     tab, _ = rendered
     history, _ = feed.history.since(0)
     fresno = history[history["city"] == "Fresno"].sort_values("time")
+    overview = tab.overview["temperature"].data
+    (at,) = [i for i, c in enumerate(overview["city"]) if c == "Fresno"]
+    assert list(overview["xs"][at]) == ms(fresno["time"])
+    assert list(overview["ys"][at]) == fresno["temperature"].tolist()
+    feed_polls(feed, 100, 2)
     lines = tab.lines.data
     drawn = sorted((start, end, a, b) for city, start, end, a, b in zip(
         lines["city"], lines["start"], lines["time"], lines["temperature_start"],
         lines["temperature"], strict=True) if city == "Fresno")
-    times = ms(fresno["time"])
-    values = fresno["temperature"].tolist()
+    history, _ = feed.history.since(0)
+    fresno = history[history["city"] == "Fresno"].sort_values("time").tail(3)
+    times, values = ms(fresno["time"]), fresno["temperature"].tolist()
     assert drawn == list(zip(times[:-1], times[1:], values[:-1], values[1:], strict=True))
 
 
 def test_the_three_plots_draw_their_own_quantity_from_the_shared_sources(rendered):
-    """Test that each plot draws its quantity's columns, the segments and dots of one source
-    pair, so one stream per poll feeds all three."""
+    """Test that each plot draws its quantity: its own overview and forecast lines, and the
+    columns of the segments and dots shared by the three, so one stream per poll feeds all."""
     tab, _ = rendered
     for quantity, fig in tab.figures.items():
-        lines, dots = fig.renderers
+        overview, forecast, lines, dots = fig.renderers
+        assert overview.data_source is tab.overview[quantity]
+        assert forecast.data_source is tab.forecast_lines[quantity]
+        assert forecast.glyph.line_dash == "dashed"
         assert (lines.glyph.y0, lines.glyph.y1) == (f"{quantity}_start", quantity)
         assert dots.glyph.y == quantity
         assert lines.data_source is tab.lines and dots.data_source is tab.dots
@@ -131,8 +146,8 @@ def test_units_switch_converts_what_is_drawn(rendered):
     tab, _ = rendered
 
     def fresno(tab):
-        lines = tab.lines.data
-        return next(t for c, t in zip(lines["city"], lines["temperature"], strict=True)
+        overview = tab.overview["temperature"].data
+        return next(ys[-1] for c, ys in zip(overview["city"], overview["ys"], strict=True)
                     if c == "Fresno")
 
     before = fresno(tab)
@@ -178,7 +193,7 @@ def test_city_filter_draws_only_the_chosen_cities(rendered, feed):
     """Test that deselecting a city removes its line, and new rows for it are not drawn."""
     tab, _ = rendered
     tab.cities = ["Fresno"]
-    assert set(tab.lines.data["city"]) == set(tab.dots.data["city"]) == {"Fresno"}
+    assert set(tab.overview["humidity"].data["city"]) == set(tab.dots.data["city"]) == {"Fresno"}
     feed_polls(feed, 100, 1)
     assert plotted(tab) == {"Fresno": 101}
 
@@ -233,14 +248,14 @@ def test_html_in_a_city_name_is_shown_as_text(feed):
         assert "&lt;b&gt;x&lt;/b&gt;" in tab.feed_status.object.text
         assert tab.param.cities.names == {"&lt;b&gt;x&lt;/b&gt;": "<b>x</b>"}
         for fig in tab.figures.values():
-            (hover,) = fig.hover
-            assert ("City", "@city") in hover.tooltips  # not @{city}{safe}: escaped
+            for hover in fig.hover:
+                assert ("City", "@city") in hover.tooltips  # not @{city}{safe}: escaped
     finally:
         tab.close()
 
 
-@pytest.mark.parametrize("window", ["All", "Last hour"])
-def test_another_plot_redrawn_after_an_update_on_the_same_page(feed, window):
+@pytest.mark.parametrize(("window", "points"), [("All", 102), ("1 h", 61 + 2)])
+def test_another_plot_redrawn_after_an_update_on_the_same_page(feed, window, points):
     """Test that a page whose plots followed an update can still redraw another plot.
 
     Panel links the axes of every HoloViews pane on the page whenever one pane gets a new
@@ -253,7 +268,8 @@ def test_another_plot_redrawn_after_an_update_on_the_same_page(feed, window):
     try:
         feed_polls(feed, 100, 2)
         other.object = hv.Points([(1, 1)])
-        assert plotted(tab) == {c: 102 for c in CITIES}
+        # The hour up to the newest reading (minutes 39 to 99), then the two new polls.
+        assert plotted(tab) == {c: points for c in CITIES}
     finally:
         tab.close()
 
@@ -265,7 +281,7 @@ def test_window_follows_the_newest_readings_and_the_three_plots_share_it(rendere
     tab, _ = rendered
     (x_range,) = {id(fig.x_range): fig.x_range for fig in tab.figures.values()}.values()
     assert isinstance(x_range, DataRange1d) and x_range.follow is None
-    tab.window = "Last 6 h"
+    tab.window = "6 h"
     (followed,) = {id(fig.x_range): fig.x_range for fig in tab.figures.values()}.values()
     assert followed is not x_range
     assert (followed.follow, followed.follow_interval) == ("end", 6 * 3600 * 1000)
@@ -278,12 +294,13 @@ def test_the_page_gets_no_glyph_variants_for_selecting_or_muting(rendered):
     tab, _events = rendered
     for fig in tab.figures.values():
         renderers = fig.renderers
-        assert [type(r.glyph).__name__ for r in renderers] == ["Segment", "Scatter"]
+        assert [type(r.glyph).__name__ for r in renderers] == ["MultiLine", "MultiLine",
+                                                               "Segment", "Scatter"]
         for renderer in renderers:
             assert (renderer.selection_glyph, renderer.nonselection_glyph,
                     renderer.muted_glyph) == ("auto", "auto", "auto")
         # The dots are highlighted under the pointer.
-        assert type(renderers[1].hover_glyph).__name__ == "Scatter"
+        assert type(renderers[-1].hover_glyph).__name__ == "Scatter"
 
 
 def test_in_a_page_template_each_new_row_is_sent_once(feed):
@@ -365,4 +382,5 @@ def test_the_window_buttons_open_no_tooltip_over_the_pause_button(rendered):
     tab, _ = rendered
     (window,) = tab.controls.select(pn.widgets.RadioButtonGroup)
     assert window.description is None
-    assert list(window.options) == ["Last hour", "Last 6 h", "Last 24 h", "All"]
+    assert list(window.options) == ["1 h", "6 h", "24 h", "7 days",
+                                    "30 days", "All"]

@@ -7,7 +7,8 @@ from typing import Any
 
 import pytest
 
-from dashboards.page.address import AddressChoices, read_address
+from dashboards.page.address import WINDOWS, AddressChoices, read_address
+from dashboards.server.overview import WINDOWS_S
 from testing.page_js import CANVAS_WIDTHS_JS, DRAWN_JS, TEXT_SIZES_JS
 from testing.provider_server import ProviderServer
 from testing.served import REPO_ROOT, ServedApp, open_app_page, record_outside_attempts
@@ -76,7 +77,7 @@ def test_dark_kiosk_from_the_address_opens_refresh_with_its_cities_units_and_win
         # The plots' own text, drawn on their canvases, is as large as the page's.
         assert min(page.evaluate(AXIS_TEXT_PX_JS)) >= 18
         active = page.locator(".bk-btn.bk-active").filter(visible=True).all_inner_texts()
-        assert "Last 24 h" in active
+        assert "24 h" in active
         app_page.wait_until(lambda: "updated" in page.evaluate(PAGE_TEXT_JS),
                             message="the status line")
         text = page.evaluate(PAGE_TEXT_JS)
@@ -122,7 +123,7 @@ def test_the_address_is_read_leniently_and_every_unusable_value_is_noted():
                            "units": [b"METRIC"], "tab": [b"refresh"], "window": [b"24h"]},
                           known)
     assert chosen.kiosk and chosen.cities == ("Fresno", "San Diego")
-    assert (chosen.units, chosen.tab, chosen.window) == ("metric", 1, "Last 24 h")
+    assert (chosen.units, chosen.tab, chosen.window) == ("metric", 1, "24 h")
     assert chosen.notes == ("Not among this server's cities, left out: Atlantis.",)
     bad = read_address({"units": [b"kelvin"], "window": [b"3d"], "tab": [b"x"],
                         "cities": [b"x" * 3000]}, known)
@@ -130,3 +131,11 @@ def test_the_address_is_read_leniently_and_every_unusable_value_is_noted():
         None, None, None, None, False)
     assert len(bad.notes) == 4
     assert read_address({}, known) == AddressChoices()
+
+
+def test_every_window_of_the_plots_can_be_chosen_in_the_address():
+    """Test that each window the Real Time tab offers has its address value, and that the
+    long windows are read as such."""
+    assert sorted(WINDOWS.values()) == sorted(WINDOWS_S)
+    for text, window in (("7d", "7 days"), ("30D", "30 days"), ("all", "All")):
+        assert read_address({"window": [text.encode()]}, []).window == window

@@ -15,7 +15,8 @@ from weather.models import UNITS
 #: ``tab=`` values and the index of the tab each opens.
 TABS = {"realtime": 0, "refresh": 1}
 #: ``window=`` values and the Real Time tab's window each picks.
-WINDOWS = {"1h": "Last hour", "6h": "Last 6 h", "24h": "Last 24 h", "all": "All"}
+WINDOWS = {"1h": "1 h", "6h": "6 h", "24h": "24 h", "7d": "7 days",
+           "30d": "30 days", "all": "All"}
 #: Longest value read from the address; longer ones are ignored.
 MAX_VALUE_LENGTH = 2000
 

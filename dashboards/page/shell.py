@@ -101,7 +101,8 @@ class Dashboard(pn.viewable.Viewer):
                                      ("window", address.window)) if v}
         if address.kiosk:
             chosen.update(plot_height_px=KIOSK_PLOT_HEIGHT_PX, tick_text_px=KIOSK_TEXT_PX)
-        self.streaming = StreamingTab(feed=feed, settings=self.settings, **chosen)
+        self.streaming = StreamingTab(feed=feed, forecast=runtime.shared_forecast(config),
+                                      settings=self.settings, **chosen)
         # The Refresh tab is made when first shown, then stays: most pages (a wall screen)
         # never show it. Until it arrives the tab holds still text, not a spinner that would
         # turn unseen all day.

@@ -13,6 +13,7 @@ import param
 from streamz import Stream
 
 from dashboards.server.history import History, empty_frame, observations_frame
+from dashboards.server.overview import OverviewCache
 from dashboards.server.push import Fanout
 from dashboards.server.status import CityStatus, FeedStatus
 from weather.errors import AuthError, RateLimitError, WeatherError
@@ -73,6 +74,8 @@ class WeatherFeed(param.Parameterized):
         self.updates = Stream()
         #: Tells this process's viewers about each batch of new rows, and the status with it.
         self.fanout = Fanout(history, status=self.status)
+        #: Each window's lines at screen resolution, made once for every viewer.
+        self.overviews = OverviewCache(history, cities_count=len(self.cities))
         self._clock = clock
         self._lock = threading.Lock()
         self._started_at = clock()
@@ -103,6 +106,7 @@ class WeatherFeed(param.Parameterized):
             self._listener = self.history.store.listen(self.catch_up)
         self._thread = threading.Thread(target=self._run, name="weather-feed", daemon=True)
         self._thread.start()
+        self.overviews.warm()
 
     def stop(self) -> None:
         """Stop polling (and let another process take over); the history stays readable."""

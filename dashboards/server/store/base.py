@@ -91,6 +91,32 @@ class Store(ABC):
 
         return chunked(read, provider, start_ms, end_ms, cities, chunk_rows, p)
 
+    def bucket_extremes(self, provider: str | None, start_ms: int | None,
+                        end_ms: int | None, bucket_ms: int,
+                        cities: Sequence[str] | None = None) -> list[tuple]:
+        """Each city's readings in ``start_ms <= time_ms < end_ms`` summed up per time bucket
+        of ``bucket_ms`` (counted from ``start_ms``, else from 0), computed in the database.
+
+        One tuple per city and non-empty bucket, ordered by city then bucket: city, bucket,
+        count, first and last time_ms, then the minimum, maximum and mean of each of
+        ``BUCKET_QUANTITIES``.
+        """
+        p = self.placeholder
+        where, args = range_filter(provider, start_ms, end_ms, cities, p)
+        stats = ", ".join(f"min({q}), max({q}), avg({q})" for q in BUCKET_QUANTITIES)
+        bucket = f"(time_ms - {p}) / {p}"
+        return self._query(
+            f"SELECT city, {bucket} AS bucket, count(*), min(time_ms), max(time_ms), {stats} "
+            f"FROM observations WHERE {where} GROUP BY city, bucket ORDER BY city, bucket",
+            (start_ms or 0, max(1, int(bucket_ms)), *args))
+
+    def time_span(self, provider: str | None) -> tuple[int, int] | None:
+        """The times of ``provider``'s oldest and newest stored rows (None: there is none)."""
+        where, args = provider_filter(provider, self.placeholder)
+        first, last = self._query(
+            f"SELECT min(time_ms), max(time_ms) FROM observations WHERE {where}", args)[0]
+        return None if first is None else (first, last)
+
     def count(self, provider: str | None, cities: Sequence[str] | None = None) -> int:
         """How many rows of ``provider`` are stored (of ``cities`` only, when given)."""
         where, args = range_filter(provider, None, None, cities, self.placeholder)
@@ -157,6 +183,8 @@ def range_filter(provider: str | None, start_ms: int | None, end_ms: int | None,
 RANGE_ORDER = "ORDER BY time_ms, city, provider"
 #: Columns of a raw ``Row``.
 ROW_COLUMNS = "provider, city, time_ms, lat, lon, temperature, humidity, wind_speed"
+#: The value columns a bucket summary describes, in the order of ``weather.QUANTITIES``.
+BUCKET_QUANTITIES = ("temperature", "humidity", "wind_speed")
 #: A stored row's columns: its id, then ``ROW_COLUMNS``.
 STORED_COLUMNS = f"id, {ROW_COLUMNS}"
 

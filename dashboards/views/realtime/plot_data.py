@@ -80,6 +80,10 @@ def drawing(rows: pd.DataFrame, before: pd.DataFrame | None, cities: Sequence[st
     drawn = _readings(before, cities, units) if before is not None and len(before) else None
     if drawn is not None:
         drawn = drawn.loc[drawn["city"].isin(new["city"].unique())]
+        # A row older than its city's drawn line (backfilled meanwhile) would draw back in
+        # time: it shows with the next overview instead.
+        drawn_until = new["city"].map(drawn.groupby("city")["time"].max()).fillna(-np.inf)
+        new = new.loc[new["time"] > drawn_until].reset_index(drop=True)
     points = pd.concat([drawn, new], ignore_index=True) if drawn is not None else new
     points = points.sort_values(["city", "time"], kind="stable")
     following = points.groupby("city", sort=False)[["time", *QUANTITIES]].shift(-1)

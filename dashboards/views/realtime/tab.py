@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import contextlib
 import html
 import logging
+import time
+from functools import lru_cache, partial
 
+import numpy as np
 import panel as pn
 import param
 from bokeh.core.properties import field
+from bokeh.events import RangesUpdate
 from bokeh.models import (
     BoxZoomTool,
     ColumnDataSource,
@@ -18,34 +23,40 @@ from bokeh.models import (
     Grid,
     HoverTool,
     LinearAxis,
+    MultiLine,
     PanTool,
     Plot,
     ResetTool,
     SaveTool,
     Scatter,
     Segment,
+    Span,
     Toolbar,
     WheelZoomTool,
 )
 
 from dashboards.server.feed import WeatherFeed
+from dashboards.server.forecast import ForecastPoll, ForecastStatus
+from dashboards.server.overview import WINDOWS_S, Overview, summarize
 from dashboards.server.push import Batch
 from dashboards.server.status import FeedStatus, clock_utc
-from dashboards.views.realtime import plot_data
+from dashboards.views.realtime import line_data, plot_data
 from dashboards.views.settings import ViewerSettings
 from weather.models import QUANTITIES, quantity_label
 
-#: Time windows a viewer can choose, in seconds (None: everything retained).
-WINDOWS_S: dict[str, float | None] = {
-    "Last hour": 3600.0,
-    "Last 6 h": 6 * 3600.0,
-    "Last 24 h": 24 * 3600.0,
-    "All": None,
-}
 #: When a plot holds a single moment, the time axis spans this much either side of it.
 LONE_MOMENT_PAD_S = 60.0
-#: Names of the plots' two data sources, for whoever looks into a page (tests, benchmarks).
+#: Names of the plots' data sources, for whoever looks into a page (tests, benchmarks): the
+#: segments pushed since the overview, the newest readings, and per plot (``-<quantity>``)
+#: the window's overview and the forecast.
 LINES_SOURCE, DOTS_SOURCE = "realtime-lines", "realtime-dots"
+OVERVIEW_SOURCE, FORECAST_SOURCE = "realtime-overview", "realtime-forecast"
+#: Hours of forecast drawn after now.
+FORECAST_HOURS = 48
+#: Milliseconds of quiet after a zoom or pan before finer data is asked for.
+REFINE_AFTER_MS = 300
+#: A zoomed view narrower than this share of the overview's span gets finer data.
+REFINE_BELOW_SHARE = 0.5
 NO_CITY = ("No city chosen. Pick one or more cities in <b>Cities</b> above to draw their "
            "temperature, humidity and wind speed.")
 NO_READING = "Waiting for the first readings of the chosen cities…"
@@ -61,17 +72,24 @@ log = logging.getLogger(__name__)
 class StreamingTab(pn.viewable.Viewer):
     """Temperature, humidity and wind speed over time, one line per city, for one viewer.
 
-    Three Bokeh figures this view owns share one time axis and two sources: the segments
-    joining each city's readings, and a dot per city at its newest one (``plot_data``). The
-    feed pushes each batch of new rows (``dashboards.server.push``); the plot data of a batch
-    is made once for every viewer, and this view only selects its cities and streams them.
-    A paused viewer, or a page still loading, catches up from the history afterwards.
+    Three Bokeh plots this view owns share one time axis. Each draws the chosen window's
+    overview (``dashboards.server.overview``: made once per process, at screen resolution,
+    shared by every viewer), then the segments of each reading pushed since
+    (``plot_data``), a dot per city at its newest reading, and the forecast as dashed lines
+    after a "now" marker. Zooming in asks for finer data of the range shown; zooming out
+    goes back to the overview. A paused viewer, or a page still loading, catches up from the
+    history afterwards.
     """
 
     feed = param.ClassSelector(class_=WeatherFeed, doc="The process-wide feed to draw.")
+    forecast = param.ClassSelector(class_=ForecastPoll, default=None, allow_None=True, doc="""
+        The process-wide forecast poll to draw after now (None: no forecast).""")
     settings = param.ClassSelector(class_=ViewerSettings, doc="This viewer's display choices.")
     cities = param.ListSelector(default=[], objects=[], doc="Cities drawn for this viewer.")
-    window = param.Selector(default="All", objects=list(WINDOWS_S), doc="Time span shown.")
+    window = param.Selector(default="All", objects=list(WINDOWS_S), doc="""
+        Time span shown before now ("All": everything stored).""")
+    show_forecast = param.Boolean(default=True, doc="""
+        Draw the next hours' forecast after now, and widen the window to include it.""")
     paused = param.Boolean(default=False, doc="""
         Hold this viewer's plots still; the shared feed keeps polling and the plots catch up
         on resume.""")
@@ -93,6 +111,11 @@ class StreamingTab(pn.viewable.Viewer):
             self.cities = [c for c in self.cities if c in self._feed_cities] or self._feed_cities
         self._colors = plot_data.city_colors(self._feed_cities)
         self._cursor = 0  # the last history row drawn
+        self._overview: Overview | None = None  # the shared overview drawn under the segments
+        self._refined = False  # whether the overview sources hold finer data of a zoom
+        self._zoom: tuple[float, float] | None = None
+        self._refine_timer = None
+        self._forecast_key: object = None
         self._page_loaded = False
         self._closed = False
         doc = pn.state.curdoc
@@ -101,6 +124,14 @@ class StreamingTab(pn.viewable.Viewer):
         blank = plot_data.empty(self._feed_cities, self._colors)
         self.lines = ColumnDataSource(data=dict(blank.lines), name=LINES_SOURCE)
         self.dots = ColumnDataSource(data=dict(blank.dots), name=DOTS_SOURCE)
+        self.overview = {q: ColumnDataSource(data=line_data.empty()[q],
+                                             name=f"{OVERVIEW_SOURCE}-{q}") for q in QUANTITIES}
+        self.forecast_lines = {
+            q: ColumnDataSource(data=line_data.empty(line_data.FORECAST_COLUMNS)[q],
+                                name=f"{FORECAST_SOURCE}-{q}") for q in QUANTITIES}
+        self.now_marks = {q: Span(location=time.time() * 1000, dimension="height",
+                                  line_color="#888888", line_dash="dotted", line_width=1)
+                          for q in QUANTITIES}
         self.figures = {q: self._figure(q) for q in QUANTITIES}
         self.plots = {
             q: pn.pane.Bokeh(fig, sizing_mode="stretch_width", height=self.plot_height_px)
@@ -120,6 +151,9 @@ class StreamingTab(pn.viewable.Viewer):
         self.pause_button = pn.widgets.Toggle.from_param(
             self.param.paused, name="Pause", width=100, color="warning", variant="outline",
             margin=(28, 10, 10, 10))
+        self.forecast_toggle = pn.widgets.Checkbox.from_param(
+            self.param.show_forecast, name="Forecast", width=100, margin=(34, 10, 10, 10),
+            visible=self.forecast is not None)
         self.controls = pn.FlexBox(
             pn.widgets.MultiChoice.from_param(self.param.cities, name="Cities", width=460),
             # No help icon: its tooltip opened over the Pause button.
@@ -128,6 +162,7 @@ class StreamingTab(pn.viewable.Viewer):
                 width=380, margin=(28, 10, 10, 10), description=None,
             ),
             self.pause_button,
+            self.forecast_toggle,
             sizing_mode="stretch_width",
         )
         self.legend = pn.pane.HTML(sizing_mode="stretch_width", margin=(0, 10))
@@ -147,6 +182,8 @@ class StreamingTab(pn.viewable.Viewer):
         if served:
             # Registered on this session's document, so it goes away with the session.
             doc.on_session_destroyed(self._on_session_destroyed)
+            for fig in self.figures.values():
+                fig.on_event(RangesUpdate, self._on_zoom)
 
     def __panel__(self):
         return self._layout
@@ -163,6 +200,13 @@ class StreamingTab(pn.viewable.Viewer):
             self._closed = True
             self.feed.fanout.unsubscribe(self._subscription)
             log.info("viewer session closed; its Real Time tab stopped")
+
+    def refine(self, start_ms: float, end_ms: float) -> None:
+        """Draw ``start_ms..end_ms`` from finer data (the plots were zoomed to it), or the
+        shared overview again when that range is most of the window (zoomed out)."""
+        overview = self._overview
+        finer = self._finer(overview, start_ms, end_ms)
+        self._apply_zoom(overview, finer() if finer else None)
 
     # -- handlers ---------------------------------------------------------------------------
     def _on_push(self, batch: Batch) -> None:
@@ -181,12 +225,73 @@ class StreamingTab(pn.viewable.Viewer):
     def _on_units(self, _event) -> None:
         self._redraw()
 
+    def _on_zoom(self, event: RangesUpdate) -> None:
+        """Ask for finer data once the zooming stops (a wheel sends an event per notch)."""
+        if event.x0 is None or event.x1 is None or self._doc is None:
+            return
+        self._zoom = (float(event.x0), float(event.x1))
+        if self._refine_timer is not None:
+            with contextlib.suppress(ValueError):  # it ran meanwhile
+                self._doc.remove_timeout_callback(self._refine_timer)
+        self._refine_timer = self._doc.add_timeout_callback(self._refine_zoom, REFINE_AFTER_MS)
+
+    def _refine_zoom(self) -> None:
+        self._refine_timer = None
+        if self._zoom is None or self._doc is None:
+            return
+        overview, doc = self._overview, self._doc
+        finer = self._finer(overview, *self._zoom)
+        if finer is None:
+            self._apply_zoom(overview, None)
+            return
+        # Read off the event loop: a long range takes the database a moment.
+        future = self.feed.overviews.executor.submit(finer)
+
+        def apply(done) -> None:
+            if done.exception() is None:
+                doc.add_next_tick_callback(lambda: self._apply_zoom(overview, done.result()))
+
+        future.add_done_callback(apply)
+
+    def _finer(self, overview: Overview | None, start_ms: float, end_ms: float):
+        """What reads finer lines of ``start_ms..end_ms`` (and as much either side), or None
+        when that range is most of the overview's: its own points suffice."""
+        if overview is None or self._closed:
+            return None
+        oldest_ms = overview.start_ms
+        if oldest_ms is None:
+            firsts = [t[0] for by_city in overview.lines.values() for t, _ in by_city.values()
+                      if len(t)]
+            oldest_ms = min(firsts, default=overview.end_ms)
+        width_ms = end_ms - start_ms
+        if width_ms <= 0 or width_ms >= REFINE_BELOW_SHARE * (overview.end_ms - oldest_ms):
+            return None
+        return partial(summarize, self.feed.history, start_ms - width_ms / 2,
+                       end_ms + width_ms / 2, cities=tuple(self.cities))
+
+    def _apply_zoom(self, overview: Overview | None, finer: Overview | None) -> None:
+        if overview is None or overview is not self._overview or self._closed:
+            return
+        if finer is not None:
+            self._draw_refined(overview, finer)
+        elif self._refined:
+            self._draw_overview(overview)
+            self._push_to_notebook()
+
     @param.depends("cities", watch=True)
     def _on_cities(self) -> None:
         self._redraw()
 
     @param.depends("window", watch=True)
     def _on_window(self) -> None:
+        self._redraw()
+        self._follow_window()
+
+    @param.depends("show_forecast", watch=True)
+    def _on_show_forecast(self) -> None:
+        for fig in self.figures.values():
+            for renderer in fig.select(name="forecast"):
+                renderer.visible = self.show_forecast
         self._follow_window()
 
     @param.depends("paused", watch=True)
@@ -211,31 +316,85 @@ class StreamingTab(pn.viewable.Viewer):
             batch = self.feed.fanout.since(self._cursor)
         self._cursor = batch.last_seq
         if not len(batch.rows):
+            self._draw_forecast()
+            return
+        if (len(self.lines.data["time"]) > self.feed.overviews.stale_rows * 2
+                and self.feed.overviews.get(self.window) is not self._overview):
+            self._redraw()  # a newer overview holds what was pushed since
             return
         drawing = self._drawing(batch)
         with pn.io.hold():
             if len(drawing):
                 self.lines.stream(dict(drawing.lines), rollover=self.feed.history.max_rows)
             self.dots.data = dict(drawing.dots)
+            self._draw_forecast()
             self._show_state()
         self._push_to_notebook()
 
     def _redraw(self) -> None:
-        """Draw the retained history afresh (first paint, units or cities changed)."""
-        batch = self.feed.fanout.since(0)
+        """Draw the window afresh: its overview, then the rows pushed since (first paint,
+        window, units or cities changed)."""
+        overview = self.feed.overviews.get(self.window)
+        batch = self.feed.fanout.since(overview.last_seq)
         drawing = self._drawing(batch)
         self._cursor = batch.last_seq
         units = self.settings.units
         with pn.io.hold():
+            self._draw_overview(overview)
             self.lines.data = dict(drawing.lines)
             self.dots.data = dict(drawing.dots)
             for quantity, fig in self.figures.items():
                 label = quantity_label(quantity, units)
                 fig.left[0].axis_label = label
-                fig.select_one(HoverTool).tooltips = _tooltips(quantity, label)
+                for tool in fig.select(type=HoverTool):
+                    tool.tooltips = _tooltips(quantity, label, tool.name)
+            self._forecast_key = None
+            self._draw_forecast()
             self.legend.object = _legend_html({c: self._colors[c] for c in self.cities})
             self._show_state()
         self._push_to_notebook()
+
+    def _draw_overview(self, overview: Overview) -> None:
+        self._overview, self._refined = overview, False
+        lines = self._overview_lines(overview)
+        for quantity, source in self.overview.items():
+            source.data = lines[quantity]
+
+    def _draw_refined(self, overview: Overview, finer: Overview) -> None:
+        """The overview with ``finer``'s lines in the range they cover."""
+        coarse = self._overview_lines(overview)
+        fine = line_data.overview_lines(finer, self.cities, self.settings.units, self._colors)
+        start_ms = finer.start_ms if finer.start_ms is not None else -float("inf")
+        with pn.io.hold():
+            for quantity, source in self.overview.items():
+                source.data = _spliced(coarse[quantity], fine[quantity], start_ms, finer.end_ms)
+        self._refined = True
+        self._push_to_notebook()
+
+    def _overview_lines(self, overview: Overview) -> line_data.Lines:
+        units = self.settings.units
+        shared = overview.derived(
+            ("lines", units), lambda o: line_data.overview_lines(
+                o, self._feed_cities, units, self._colors))
+        return line_data.select(shared, self.cities)
+
+    def _draw_forecast(self) -> None:
+        """The forecast after now, when a newer one came (or the plots were drawn afresh)."""
+        now_ms = time.time() * 1000
+        for mark in self.now_marks.values():
+            mark.location = now_ms
+        if self.forecast is None:
+            return
+        key = (self.forecast.fetched_at, self.settings.units, tuple(self.cities),
+               int(now_ms // 3_600_000))
+        if key == self._forecast_key:
+            return
+        self._forecast_key = key
+        lines = _forecast_lines(self.forecast, self.forecast.fetched_at, self.settings.units,
+                                tuple(self._feed_cities), int(now_ms // 3_600_000))
+        lines = line_data.joined(line_data.select(lines, self.cities), self.dots.data)
+        for quantity, source in self.forecast_lines.items():
+            source.data = lines[quantity]
 
     def _drawing(self, batch: Batch) -> plot_data.Drawing:
         """What ``batch`` adds to this viewer's plots, made once for every viewer."""
@@ -248,21 +407,25 @@ class StreamingTab(pn.viewable.Viewer):
     def _show_state(self) -> None:
         """The plots, or a line saying why there is nothing to draw and what to do."""
         drawn = len(self.lines.data["time"]) > 0 or any(
-            t == t for t in self.dots.data["time"])
+            t == t for t in self.dots.data["time"]) or any(
+            len(x) for x in self.overview[QUANTITIES[0]].data["xs"])
         message = NO_CITY if not self.cities else None if drawn else NO_READING
         if (message or "") != self.empty_state.object:
             self.empty_state.param.update(object=message or "", visible=message is not None)
             self.plot_area.visible = message is None
 
     def _follow_window(self) -> None:
-        """Show the chosen span of time, ending at the newest reading, on all three plots.
+        """Show the chosen span of time before now (and the forecast after it) on all three
+        plots.
 
         A new range each time: Bokeh keeps a zoomed view (until the reset tool) by marking the
         range, and choosing a window should show it even after a zoom.
         """
         span_s = WINDOWS_S[self.window]
+        if span_s and self.forecast is not None and self.show_forecast:
+            span_s += FORECAST_HOURS * 3600
         x_range = DataRange1d(
-            range_padding=0, default_span=2 * LONE_MOMENT_PAD_S * 1000,
+            range_padding=0, default_span=2 * LONE_MOMENT_PAD_S * 1000, only_visible=True,
             follow="end" if span_s else None,
             follow_interval=span_s * 1000 if span_s else None,
         )
@@ -274,6 +437,12 @@ class StreamingTab(pn.viewable.Viewer):
         """One plot, built from Bokeh's models: a third quicker than ``bokeh.plotting.figure``,
         and building the plots is most of building a page."""
         color = field("color")
+        overview = GlyphRenderer(data_source=self.overview[quantity], glyph=MultiLine(
+            xs="xs", ys="ys", line_color=color, line_width=2))
+        forecast = GlyphRenderer(
+            data_source=self.forecast_lines[quantity], name="forecast",
+            visible=self.show_forecast, glyph=MultiLine(
+                xs="xs", ys="ys", line_color=color, line_width=2, line_dash="dashed"))
         lines = GlyphRenderer(data_source=self.lines, glyph=Segment(
             x0="start", y0=plot_data.start_column(quantity), x1="time", y1=quantity,
             line_color=color, line_width=2))
@@ -283,7 +452,12 @@ class StreamingTab(pn.viewable.Viewer):
         dots = GlyphRenderer(data_source=self.dots, glyph=Scatter(**dot),
                              hover_glyph=Scatter(**dot, line_width=3))
         tools = [PanTool(), WheelZoomTool(), BoxZoomTool(), ResetTool(), SaveTool(),
-                 HoverTool(renderers=[lines, dots], formatters={"@time": "datetime"})]
+                 HoverTool(renderers=[lines, dots], formatters={"@time": "datetime"},
+                           name="readings"),
+                 HoverTool(renderers=[overview], formatters={"$x": "datetime"},
+                           name="overview"),
+                 HoverTool(renderers=[forecast], formatters={"$x": "datetime"},
+                           name="forecast")]
         # Titles a little larger than ticks, unless the ticks are already large (a wall
         # screen): there a larger title no longer fits beside a short plot.
         title_px = self.tick_text_px + 3 if self.tick_text_px < 16 else self.tick_text_px
@@ -297,12 +471,13 @@ class StreamingTab(pn.viewable.Viewer):
                               **fonts)
         y_axis = LinearAxis(**fonts)
         return Plot(
-            x_range=DataRange1d(), y_range=DataRange1d(), height=self.plot_height_px,
+            x_range=DataRange1d(), y_range=DataRange1d(only_visible=True),
+            height=self.plot_height_px,
             sizing_mode="stretch_width", output_backend="canvas", min_border_left=70,
             toolbar=Toolbar(tools=tools, autohide=True, logo=None),
-            renderers=[lines, dots], below=[x_axis], left=[y_axis],
+            renderers=[overview, forecast, lines, dots], below=[x_axis], left=[y_axis],
             center=[Grid(dimension=0, ticker=x_axis.ticker),
-                    Grid(dimension=1, ticker=y_axis.ticker)],
+                    Grid(dimension=1, ticker=y_axis.ticker), self.now_marks[quantity]],
         )
 
     def _push_to_notebook(self) -> None:
@@ -315,7 +490,42 @@ class StreamingTab(pn.viewable.Viewer):
         live, paused, cities = _status_words(status) if batch is None else batch.derived(
             "status-words", lambda b: _status_words(b.status))
         self.status_line.object.text = paused if self.paused else live
-        self.feed_status.object.text = cities
+        forecast = _forecast_html(self.forecast.status()) if self.forecast is not None else ""
+        self.feed_status.object.text = cities + forecast
+
+
+@lru_cache(maxsize=16)
+def _forecast_lines(poll: ForecastPoll, fetched_at: float | None, units: str,
+                    cities: tuple[str, ...], hour: int) -> line_data.Lines:
+    """Every city's forecast, made once per forecast, unit system and hour for all viewers."""
+    return line_data.forecast_lines(poll.frame(), cities, units,
+                                    plot_data.city_colors(cities), hour * 3_600_000,
+                                    FORECAST_HOURS + 1)
+
+
+@lru_cache(maxsize=16)
+def _forecast_html(status: ForecastStatus) -> str:
+    lines = [status.summary().split(" · ")[0], *status.problems()]
+    colour = "#b42318" if status.problems() else "inherit"
+    return "".join(f'<div style="color:{colour if i else "inherit"}">{html.escape(line)}</div>'
+                   for i, line in enumerate(lines))
+
+
+def _spliced(coarse: dict[str, list], fine: dict[str, list], start_ms: float,
+             end_ms: float) -> dict[str, list]:
+    """Each city's coarse line with its part in ``start_ms..end_ms`` replaced by ``fine``."""
+    finer = {c: i for i, c in enumerate(fine["city"])}
+    xs, ys = [], []
+    for city, x, y in zip(coarse["city"], coarse["xs"], coarse["ys"], strict=True):
+        i = finer.get(city)
+        if i is None:
+            xs.append(x)
+            ys.append(y)
+            continue
+        before, after = x < start_ms, x > end_ms
+        xs.append(np.r_[x[before], fine["xs"][i], x[after]])
+        ys.append(np.r_[y[before], fine["ys"][i], y[after]])
+    return {**coarse, "xs": xs, "ys": ys}
 
 
 def _status_words(status: FeedStatus) -> tuple[str, str, str]:
@@ -326,10 +536,14 @@ def _status_words(status: FeedStatus) -> tuple[str, str, str]:
             _cities_html(status))
 
 
-def _tooltips(quantity: str, label: str) -> list[tuple[str, str]]:
+def _tooltips(quantity: str, label: str, layer: str) -> list[tuple[str, str]]:
+    """Hover text of a reading, an overview line or a forecast line (``layer``)."""
     # Bokeh shows field values as text, so a city name is never markup here.
-    return [("City", "@city"), ("Time (UTC)", "@time{%F %H:%M}"),
-            (label, f"@{{{quantity}}}{{0.0}}")]
+    if layer == "readings":
+        return [("City", "@city"), ("Time (UTC)", "@time{%F %H:%M}"),
+                (label, f"@{{{quantity}}}{{0.0}}")]
+    first = [("City", "@city"), *([("", "@label")] if layer == "forecast" else [])]
+    return [*first, ("Time (UTC)", "$x{%F %H:%M}"), (label, "$y{0.0}")]
 
 
 def _legend_html(colors: dict[str, str]) -> str:
