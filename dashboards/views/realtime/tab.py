@@ -290,7 +290,7 @@ class StreamingTab(pn.viewable.Viewer):
     @param.depends("show_forecast", watch=True)
     def _on_show_forecast(self) -> None:
         for fig in self.figures.values():
-            for renderer in fig.select(name="forecast"):
+            for renderer in fig.select(type=GlyphRenderer, name="forecast"):
                 renderer.visible = self.show_forecast
         self._follow_window()
 
