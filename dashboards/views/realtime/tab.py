@@ -32,6 +32,7 @@ from dashboards.server.feed import WeatherFeed
 from dashboards.server.push import Batch
 from dashboards.server.status import FeedStatus, clock_utc
 from dashboards.views.realtime import plot_data
+from dashboards.views.realtime.export import ExportDownload
 from dashboards.views.settings import ViewerSettings
 from weather.models import QUANTITIES, quantity_label
 
@@ -120,6 +121,11 @@ class StreamingTab(pn.viewable.Viewer):
         self.pause_button = pn.widgets.Toggle.from_param(
             self.param.paused, name="Pause", width=100, color="warning", variant="outline",
             margin=(28, 10, 10, 10))
+        # The stored rows behind the plots, as a file: this viewer's cities, window and units.
+        self.export = ExportDownload(history=self.feed.history, settings=self.settings,
+                                     cities=list(self.cities), window_s=WINDOWS_S[self.window])
+        self.param.watch(lambda _e: self.export.param.update(
+            cities=list(self.cities), window_s=WINDOWS_S[self.window]), ["cities", "window"])
         self.controls = pn.FlexBox(
             pn.widgets.MultiChoice.from_param(self.param.cities, name="Cities", width=460),
             # No help icon: its tooltip opened over the Pause button.
@@ -128,6 +134,7 @@ class StreamingTab(pn.viewable.Viewer):
                 width=380, margin=(28, 10, 10, 10), description=None,
             ),
             self.pause_button,
+            self.export,
             sizing_mode="stretch_width",
         )
         self.legend = pn.pane.HTML(sizing_mode="stretch_width", margin=(0, 10))

@@ -1,0 +1,109 @@
+"""A viewer's download of the stored observations behind their plots, as CSV or Parquet."""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import logging
+import time
+
+import pandas as pd
+import panel as pn
+import param
+
+from dashboards.server import export
+from dashboards.server.history import History
+from dashboards.views.settings import ViewerSettings
+
+#: Format labels shown to the viewer, by the format's name in ``export.FORMATS``.
+FORMAT_LABELS = {"CSV": "csv", "Parquet": "parquet"}
+
+log = logging.getLogger(__name__)
+
+
+class ExportDownload(pn.viewable.Viewer):
+    """A download button that makes, when clicked, a file of the raw stored rows of this
+    viewer's cities and time window in their units, with a format choice when ``pyarrow`` is
+    installed. The rows are read and encoded in a worker thread, so the server's event loop
+    keeps serving other viewers meanwhile."""
+
+    history = param.ClassSelector(class_=History, doc="The process-wide history to read.")
+    settings = param.ClassSelector(class_=ViewerSettings, doc="""
+        This viewer's display choices: the file is in their units.""")
+    cities = param.List(default=[], item_type=str, doc="The cities whose rows are exported.")
+    window_s = param.Number(default=None, allow_None=True, bounds=(0, None), doc="""
+        Seconds back from the moment of the click whose rows are exported; None exports
+        everything stored.""")
+    fmt = param.Selector(default="csv", objects=list(export.FORMATS), doc="""
+        File format; Parquet is offered only when pyarrow is installed.""")
+
+    def __init__(self, **params) -> None:
+        super().__init__(**params)
+        if self.settings is None:
+            self.settings = ViewerSettings()
+        self.parquet = export.parquet_available()
+        self.download = pn.widgets.FileDownload(
+            callback=self._on_click, filename=self.filename(), label="Download data",
+            icon="download", color="primary", variant="outline", width=160,
+            description=None, margin=(28, 10, 10, 10))
+        self.format_choice = pn.widgets.RadioButtonGroup(
+            options=FORMAT_LABELS, value=self.fmt, color="primary", variant="outline",
+            width=150, margin=(28, 0, 10, 10), visible=self.parquet)
+        self.format_choice.link(self, value="fmt")
+        # Shown only when an export fails; a message, never markup.
+        self.error = pn.pane.Str("", visible=False, margin=(36, 10, 10, 0),
+                                 styles={"color": "#b42318"})
+        self._layout = pn.Row(self.format_choice, self.download, self.error, margin=0)
+        self._update_enabled()
+
+    def __panel__(self):
+        return self._layout
+
+    # -- what the button and tests call -------------------------------------------------------
+    def window(self, now_s: float | None = None) -> tuple[float | None, None]:
+        """The exported span as (start in seconds since the epoch or None, end: None = now)."""
+        if self.window_s is None:
+            return None, None
+        return (time.time() if now_s is None else now_s) - self.window_s, None
+
+    def filename(self, now_s: float | None = None) -> str:
+        """The name of the file a click makes now: cities, window (UTC), units, format."""
+        start_s, _ = self.window(now_s)
+        start = None if start_s is None else _utc(start_s)
+        return export.export_filename(list(self.cities), start, None, self.settings.units,
+                                      self.fmt)
+
+    def make_file(self, now_s: float | None = None) -> tuple[str, bytes]:
+        """The file's name and contents: the stored rows of the chosen cities and window."""
+        start_s, _ = self.window(now_s)
+        rows = self.history.rows_between(None if start_s is None else _utc(start_s), None,
+                                         list(self.cities))
+        return (self.filename(now_s),
+                export.export_bytes(rows, self.fmt, self.settings.units))
+
+    # -- handlers ---------------------------------------------------------------------------
+    async def _on_click(self) -> io.BytesIO:
+        """Made on a worker thread: a long history must not hold up every other viewer."""
+        self.download.loading = True
+        self.error.visible = False
+        try:
+            started = time.monotonic()
+            name, data = await asyncio.to_thread(self.make_file, time.time())
+        except Exception as exc:
+            log.error("export: failed: %s", exc)
+            self.error.param.update(object=f"Export failed: {exc}", visible=True)
+            raise
+        finally:
+            self.download.loading = False
+        log.info("export: %d bytes as %s in %.1f s", len(data), name,
+                 time.monotonic() - started)
+        self.download.filename = name
+        return io.BytesIO(data)
+
+    @param.depends("cities", watch=True)
+    def _update_enabled(self) -> None:
+        self.download.disabled = not self.cities
+
+
+def _utc(seconds: float) -> pd.Timestamp:
+    return pd.Timestamp(seconds, unit="s", tz="UTC")
