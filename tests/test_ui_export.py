@@ -61,7 +61,7 @@ def test_a_click_saves_the_viewers_cities_window_and_units(served, browser_conte
                     message="the backfilled day on the plot")
     p.get_by_role("button", name="°C · m/s").click()
     p.get_by_role("button", name="Last 24 h").click()
-    button = p.locator("button", has_text="Download data")
+    button = p.locator("button", has_text="Download")
     # The choices reach the server before the click: a click right after them raced them.
     page.wait_until(lambda: button.is_enabled(), timeout_s=60, message="an enabled button")
     before_ms = time.time() * 1000

@@ -18,6 +18,17 @@ from dashboards.views.settings import ViewerSettings
 #: Format labels shown to the viewer, by the format's name in ``export.FORMATS``.
 FORMAT_LABELS = {"CSV": "csv", "Parquet": "parquet"}
 
+#: The look (and height) of the Window choice's buttons, for the download button.
+PRIMARY_OUTLINE_CSS = """
+.bk-btn { line-height: var(--line-height); }
+:host(.outline) .bk-btn.bk-btn-default {
+  border-color: var(--primary-color); color: var(--primary-color);
+}
+:host(.outline) .bk-btn.bk-btn-default:hover {
+  background-color: var(--primary-color); color: var(--button-primary-text-color);
+}
+"""
+
 log = logging.getLogger(__name__)
 
 
@@ -42,18 +53,22 @@ class ExportDownload(pn.viewable.Viewer):
         if self.settings is None:
             self.settings = ViewerSettings()
         self.parquet = export.parquet_available()
+        # Coloured by a stylesheet: FileDownload does not pass its ``color`` to the page.
         self.download = pn.widgets.FileDownload(
-            callback=self._on_click, filename=self.filename(), label="Download data",
-            icon="download", color="primary", variant="outline", width=160,
-            description=None, margin=(28, 10, 10, 10))
+            callback=self._on_click, filename=self.filename(), label="Download",
+            variant="outline", width=110, description=None, margin=(5, 10, 10, 10),
+            stylesheets=[PRIMARY_OUTLINE_CSS])
         self.format_choice = pn.widgets.RadioButtonGroup(
             options=FORMAT_LABELS, value=self.fmt, color="primary", variant="outline",
-            width=150, margin=(28, 0, 10, 10), visible=self.parquet)
+            width=150, margin=(5, 0, 10, 10), visible=self.parquet)
         self.format_choice.link(self, value="fmt")
         # Shown only when an export fails; a message, never markup.
-        self.error = pn.pane.Str("", visible=False, margin=(36, 10, 10, 0),
+        self.error = pn.pane.Str("", visible=False, margin=(13, 10, 10, 0),
                                  styles={"color": "#b42318"})
-        self._layout = pn.Row(self.format_choice, self.download, self.error, margin=0)
+        self._layout = pn.Column(
+            pn.pane.HTML("Export the stored rows shown", margin=(5, 10, 0, 10)),
+            pn.Row(self.format_choice, self.download, self.error, margin=0),
+            margin=0)
         self._update_enabled()
 
     def __panel__(self):
