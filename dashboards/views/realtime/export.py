@@ -22,7 +22,7 @@ FORMAT_LABELS = {"CSV": "csv", "Parquet": "parquet"}
 PRIMARY_OUTLINE_CSS = """
 .bk-btn { line-height: var(--line-height); }
 :host(.outline) .bk-btn.bk-btn-default {
-  border-color: var(--primary-color); color: var(--primary-color);
+  border-color: var(--primary-color);
 }
 :host(.outline) .bk-btn.bk-btn-default:hover {
   background-color: var(--primary-color); color: var(--button-primary-text-color);
