@@ -75,26 +75,27 @@ class ExportDownload(pn.viewable.Viewer):
         return self._layout
 
     # -- what the button and tests call -------------------------------------------------------
-    def window(self, now_s: float | None = None) -> tuple[float | None, None]:
-        """The exported span as (start in seconds since the epoch or None, end: None = now)."""
+    def start(self, now_s: float | None = None) -> pd.Timestamp | None:
+        """The exported span's start (UTC), ``window_s`` before ``now_s``; None: no start.
+        The span ends at the click."""
         if self.window_s is None:
-            return None, None
-        return (time.time() if now_s is None else now_s) - self.window_s, None
+            return None
+        return _utc((time.time() if now_s is None else now_s) - self.window_s)
 
     def filename(self, now_s: float | None = None) -> str:
         """The name of the file a click makes now: cities, window (UTC), units, format."""
-        start_s, _ = self.window(now_s)
-        start = None if start_s is None else _utc(start_s)
-        return export.export_filename(list(self.cities), start, None, self.settings.units,
-                                      self.fmt)
+        return export.export_filename(list(self.cities), self.start(now_s), None,
+                                      self.settings.units, self.fmt)
 
     def make_file(self, now_s: float | None = None) -> tuple[str, bytes]:
         """The file's name and contents: the stored rows of the chosen cities and window."""
-        start_s, _ = self.window(now_s)
-        rows = self.history.rows_between(None if start_s is None else _utc(start_s), None,
-                                         list(self.cities))
-        return (self.filename(now_s),
-                export.export_bytes(rows, self.fmt, self.settings.units))
+        # One reading of the choices, so the name says what the file holds though the
+        # viewer changes them while it is made.
+        cities, units, fmt, start = (list(self.cities), self.settings.units, self.fmt,
+                                     self.start(now_s))
+        name = export.export_filename(cities, start, None, units, fmt)
+        rows = self.history.rows_between(start, None, cities)
+        return name, export.export_bytes(rows, fmt, units)
 
     # -- handlers ---------------------------------------------------------------------------
     async def _on_click(self) -> io.BytesIO:
