@@ -106,8 +106,10 @@ class ExportDownload(pn.viewable.Viewer):
             started = time.monotonic()
             name, data = await asyncio.to_thread(self.make_file, time.time())
         except Exception as exc:
-            log.error("export: failed: %s", exc)
-            self.error.param.update(object=f"Export failed: {exc}", visible=True)
+            log.error("export: failed: %s: %s", type(exc).__name__, exc)
+            # The reason stays in the server's log: an error may name the database.
+            self.error.param.update(object="Export failed; the server's log says why.",
+                                    visible=True)
             raise
         finally:
             self.download.loading = False
