@@ -380,7 +380,8 @@ def test_a_page_opened_on_a_single_poll_spans_a_minute_either_side_of_it():
 def test_the_window_buttons_open_no_tooltip_over_the_pause_button(rendered):
     """Test that the window buttons carry no help icon: its tooltip opened over Pause."""
     tab, _ = rendered
-    (window,) = tab.controls.select(pn.widgets.RadioButtonGroup)
+    (window,) = [w for w in tab.controls.select(pn.widgets.RadioButtonGroup)
+                 if "All" in w.options]
     assert window.description is None
     assert list(window.options) == ["1 h", "6 h", "24 h", "7 days",
                                     "30 days", "All"]

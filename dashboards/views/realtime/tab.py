@@ -41,6 +41,7 @@ from dashboards.server.overview import WINDOWS_S, Overview, summarize
 from dashboards.server.push import Batch
 from dashboards.server.status import FeedStatus, clock_utc
 from dashboards.views.realtime import line_data, plot_data
+from dashboards.views.realtime.export import ExportDownload
 from dashboards.views.settings import ViewerSettings
 from weather.models import QUANTITIES, quantity_label
 
@@ -154,6 +155,11 @@ class StreamingTab(pn.viewable.Viewer):
         self.forecast_toggle = pn.widgets.Checkbox.from_param(
             self.param.show_forecast, name="Forecast", width=100, margin=(34, 10, 10, 10),
             visible=self.forecast is not None)
+        # The stored rows behind the plots, as a file: this viewer's cities, window and units.
+        self.export = ExportDownload(history=self.feed.history, settings=self.settings,
+                                     cities=list(self.cities), window_s=WINDOWS_S[self.window])
+        self.param.watch(lambda _e: self.export.param.update(
+            cities=list(self.cities), window_s=WINDOWS_S[self.window]), ["cities", "window"])
         self.controls = pn.FlexBox(
             pn.widgets.MultiChoice.from_param(self.param.cities, name="Cities", width=460),
             # No help icon: its tooltip opened over the Pause button.
@@ -163,6 +169,7 @@ class StreamingTab(pn.viewable.Viewer):
             ),
             self.pause_button,
             self.forecast_toggle,
+            self.export,
             sizing_mode="stretch_width",
         )
         self.legend = pn.pane.HTML(sizing_mode="stretch_width", margin=(0, 10))
