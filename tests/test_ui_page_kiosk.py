@@ -78,6 +78,11 @@ def test_dark_kiosk_from_the_address_opens_refresh_with_its_cities_units_and_win
         assert min(page.evaluate(AXIS_TEXT_PX_JS)) >= 18
         active = page.locator(".bk-btn.bk-active").filter(visible=True).all_inner_texts()
         assert "24 h" in active
+        # All three plots on the screen at once, with nothing to click in their way.
+        bottoms = page.locator(".bk-Plot").evaluate_all(
+            "els => els.map(e => e.getBoundingClientRect().bottom)")
+        assert len(bottoms) == 3 and max(bottoms) <= SCREEN["height"], bottoms
+        assert page.get_by_text("Download", exact=True).count() == 0
         app_page.wait_until(lambda: "updated" in page.evaluate(PAGE_TEXT_JS),
                             message="the status line")
         text = page.evaluate(PAGE_TEXT_JS)

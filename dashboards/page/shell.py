@@ -69,7 +69,7 @@ PROVIDER_NAMES = {
     "openweather": "OpenWeather (live)",
 }
 #: Plot height in a kiosk: the three plots, controls and source lines fit a 1080p screen.
-KIOSK_PLOT_HEIGHT_PX = 235
+KIOSK_PLOT_HEIGHT_PX = 230
 #: Text in a kiosk, the plots' tick labels included, is read from across a room.
 KIOSK_TEXT_PX = 18
 #: What each provider asks its users to show (Open-Meteo's data is CC BY 4.0).
@@ -100,7 +100,8 @@ class Dashboard(pn.viewable.Viewer):
         chosen = {k: v for k, v in (("cities", list(address.cities or [])),
                                      ("window", address.window)) if v}
         if address.kiosk:
-            chosen.update(plot_height_px=KIOSK_PLOT_HEIGHT_PX, tick_text_px=KIOSK_TEXT_PX)
+            chosen.update(plot_height_px=KIOSK_PLOT_HEIGHT_PX, tick_text_px=KIOSK_TEXT_PX,
+                          show_export=False)
         self.streaming = StreamingTab(feed=feed, forecast=runtime.shared_forecast(config),
                                       settings=self.settings, **chosen)
         # The Refresh tab is made when first shown, then stays: most pages (a wall screen)

@@ -91,6 +91,9 @@ class StreamingTab(pn.viewable.Viewer):
         Time span shown before now ("All": everything stored).""")
     show_forecast = param.Boolean(default=True, doc="""
         Draw the next hours' forecast after now, and widen the window to include it.""")
+    show_export = param.Boolean(default=True, constant=True, doc="""
+        Offer the download of the stored rows behind the plots (a wall screen has no one to
+        click it).""")
     paused = param.Boolean(default=False, doc="""
         Hold this viewer's plots still; the shared feed keeps polling and the plots catch up
         on resume.""")
@@ -169,7 +172,7 @@ class StreamingTab(pn.viewable.Viewer):
             ),
             self.pause_button,
             self.forecast_toggle,
-            self.export,
+            *([self.export] if self.show_export else []),
             sizing_mode="stretch_width",
         )
         self.legend = pn.pane.HTML(sizing_mode="stretch_width", margin=(0, 10))
