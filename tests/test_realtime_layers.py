@@ -149,3 +149,29 @@ def test_the_forecast_status_shows_beside_the_cities(forecast):
         assert "forecast fetched" in tab.feed_status.object.text
     finally:
         tab.close()
+
+
+def test_a_local_clock_names_the_zone_everywhere_and_the_browser_formats_the_axis(forecast):
+    """Test that a viewer on the browser's clock gets the axis and hover formatted in the
+    browser, and the status, legend and forecast label on that zone's clock."""
+    from bokeh.models import CustomJSHover, CustomJSTickFormatter, DatetimeTickFormatter
+
+    feed = WeatherFeed(DemoProvider(), CITIES, History(":memory:"))
+    feed.poll_now()
+    settings = ViewerSettings(time_zone="local", browser_zone="Asia/Kolkata")
+    tab = StreamingTab(feed=feed, forecast=forecast, settings=settings)
+    try:
+        x_axis = tab.figures["wind_speed"].below[0]
+        assert isinstance(x_axis.formatter, CustomJSTickFormatter)
+        assert x_axis.axis_label == "Time (IST)"
+        for tool in tab.figures["temperature"].select(type=HoverTool):
+            assert all(isinstance(f, CustomJSHover) for f in tool.formatters.values())
+            assert any(name == "Time (IST)" for name, _ in tool.tooltips)
+        assert "IST" in tab.status_line.object.text and "times in IST" in tab.legend.object
+        assert tab.forecast_lines["temperature"].data["label"][0].endswith(" IST")
+        settings.time_zone = "UTC"
+        assert isinstance(x_axis.formatter, DatetimeTickFormatter)
+        assert x_axis.axis_label == "Time (UTC)"
+        assert "UTC" in tab.status_line.object.text and "IST" not in tab.feed_status.object.text
+    finally:
+        tab.close()

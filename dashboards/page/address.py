@@ -1,7 +1,7 @@
-"""What a page's address asks for (kiosk, cities, units, tab, window), read leniently.
+"""What a page's address asks for (kiosk, cities, units, tab, window, tz), read leniently.
 
 A wall screen cannot be clicked, so everything it shows can be set in its address, e.g.
-``?kiosk&theme=dark&cities=Fresno;San%20Diego&units=metric&tab=refresh&window=24h``.
+``?kiosk&theme=dark&cities=Fresno;San%20Diego&units=metric&tab=refresh&window=24h&tz=local``.
 A value that cannot be used is left out with a note the page shows; it never stops the page.
 """
 
@@ -17,6 +17,8 @@ TABS = {"realtime": 0, "refresh": 1}
 #: ``window=`` values and the Real Time tab's window each picks.
 WINDOWS = {"1h": "1 h", "6h": "6 h", "24h": "24 h", "7d": "7 days",
            "30d": "30 days", "all": "All"}
+#: ``tz=`` values and the clock each picks.
+TIME_ZONES = {"utc": "UTC", "local": "local"}
 #: Longest value read from the address; longer ones are ignored.
 MAX_VALUE_LENGTH = 2000
 
@@ -30,6 +32,7 @@ class AddressChoices:
     units: str | None = None
     tab: int | None = None
     window: str | None = None
+    time_zone: str | None = None
     notes: tuple[str, ...] = field(default=())
 
 
@@ -65,6 +68,7 @@ def read_address(args: Mapping[str, Sequence[bytes | str]],
     units = pick("units", UNITS)
     tab_name = pick("tab", TABS)
     window_name = pick("window", WINDOWS)
+    zone_name = pick("tz", TIME_ZONES)
 
     cities: tuple[str, ...] | None = None
     text = _text(args, "cities")
@@ -84,4 +88,5 @@ def read_address(args: Mapping[str, Sequence[bytes | str]],
     return AddressChoices(
         kiosk=kiosk, cities=cities, units=units,
         tab=TABS[tab_name] if tab_name else None,
-        window=WINDOWS[window_name] if window_name else None, notes=tuple(notes))
+        window=WINDOWS[window_name] if window_name else None,
+        time_zone=TIME_ZONES[zone_name] if zone_name else None, notes=tuple(notes))

@@ -57,6 +57,8 @@ TABS_CSS = """
 .bk-tab { font-size: 15px; padding: 6px 16px; }
 .bk-tab.bk-active { color: var(--panel-on-background-color); }
 """
+#: The clocks a viewer can read times on, by their button's label.
+TIME_ZONE_CHOICES = {"UTC": "UTC", "Local": "local"}
 UNIT_CHOICES = {
     f"{UNIT_SYMBOLS['imperial']['temperature']} · {UNIT_SYMBOLS['imperial']['wind_speed']}":
         "imperial",
@@ -96,7 +98,9 @@ class Dashboard(pn.viewable.Viewer):
         address = address if address is not None else AddressChoices()
         super().__init__(config=config, address=address, **params)
         self.feed = feed = runtime.shared_feed(config)
-        self.settings = ViewerSettings(units=address.units or config.units)
+        self.settings = ViewerSettings(units=address.units or config.units,
+                                       time_zone=address.time_zone or "UTC")
+        _follow_browser_zone(self.settings)
         chosen = {k: v for k, v in (("cities", list(address.cities or [])),
                                      ("window", address.window)) if v}
         if address.kiosk:
@@ -122,10 +126,15 @@ class Dashboard(pn.viewable.Viewer):
         if address.tab:
             self.tabs.active = address.tab
         self.units = pn.widgets.RadioButtonGroup(
-            label="Units", options=UNIT_CHOICES, value=config.units, color="primary",
+            label="Units", options=UNIT_CHOICES, value=self.settings.units, color="primary",
             variant="outline",
         )
         self.units.link(self.settings, value="units")
+        self.time_zone = pn.widgets.RadioButtonGroup(
+            label="Times", options=TIME_ZONE_CHOICES, value=self.settings.time_zone,
+            color="primary", variant="outline",
+        )
+        self.time_zone.link(self.settings, value="time_zone")
         source_name = PROVIDER_NAMES.get(feed.provider.name, feed.provider.name)
         credit = PROVIDER_CREDITS.get(feed.provider.name, "")
         count = len(config.cities)
@@ -154,6 +163,8 @@ class Dashboard(pn.viewable.Viewer):
             self.notice,
             pn.pane.Markdown("**Units**", margin=(10, 10, 0, 10)),
             self.units,
+            pn.pane.Markdown("**Times**", margin=(10, 10, 0, 10)),
+            self.time_zone,
             pn.pane.Markdown("**Feed status**", margin=(10, 10, 0, 10)),
             self.streaming.feed_status,
         )
@@ -283,3 +294,13 @@ def config_error_page(exc: ConfigError) -> pn.viewable.Viewable:
             )
         ],
     )
+
+
+def _follow_browser_zone(settings: ViewerSettings) -> None:
+    """Keep ``settings.browser_zone`` at the zone the page's browser reports (served pages)."""
+    info = pn.state.browser_info
+    if info is None:
+        return
+    settings.browser_zone = info.timezone or None
+    info.param.watch(lambda event: setattr(settings, "browser_zone", event.new or None),
+                     "timezone")

@@ -13,7 +13,7 @@ import pandas as pd
 import param
 
 from dashboards.server.forecast_store import ForecastStore, empty_forecast
-from dashboards.server.status import clock_utc
+from dashboards.server.status import clock, zone_name
 from weather.api import forecast_frame
 from weather.errors import RateLimitError, WeatherError
 from weather.providers.base import DEFAULT_FORECAST_HOURS, MAX_FORECAST_HOURS, Provider
@@ -43,12 +43,14 @@ class ForecastStatus:
             lines.append(self.store_error)
         return lines
 
-    def summary(self) -> str:
-        """One line: when the forecast was fetched, when it is polled next, any problem."""
-        parts = [f"forecast fetched {clock_utc(self.fetched_at)} UTC" if self.fetched_at
+    def summary(self, zone: str | None = None) -> str:
+        """One line: when the forecast was fetched, when it is polled next, any problem;
+        times on the clock of ``zone`` (an IANA name; None: UTC)."""
+        parts = [f"forecast fetched {clock(self.fetched_at, zone)} "
+                 f"{zone_name(zone, self.fetched_at)}" if self.fetched_at
                  else "no forecast yet"]
         if self.next_poll_at is not None:
-            parts.append(f"next {clock_utc(self.next_poll_at)}")
+            parts.append(f"next {clock(self.next_poll_at, zone)}")
         return " · ".join([*parts, *self.problems()])
 
 

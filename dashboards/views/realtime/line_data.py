@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 
 from dashboards.server.overview import Overview
-from dashboards.server.status import clock_utc
+from dashboards.server.status import clock, zone_name
 from weather.models import QUANTITIES
 from weather.units import convert_frame
 
@@ -46,10 +46,12 @@ def overview_lines(overview: Overview, cities: Sequence[str], units: str,
 
 
 def forecast_lines(forecast: pd.DataFrame, cities: Sequence[str], units: str,
-                   colors: Mapping[str, str], now_ms: float, hours: float) -> Lines:
+                   colors: Mapping[str, str], now_ms: float, hours: float,
+                   zone: str | None = None) -> Lines:
     """Each city's forecast from ``now_ms`` to ``hours`` later, in ``units``.
 
-    Hover names it "forecast, fetched HH:MM" (UTC): providers do not say when they issued it.
+    Hover names it "forecast, fetched HH:MM" on the clock of ``zone`` (None: UTC): providers
+    do not say when they issued it.
     """
     lines = empty(FORECAST_COLUMNS)
     if forecast is None or not len(forecast):
@@ -65,7 +67,8 @@ def forecast_lines(forecast: pd.DataFrame, cities: Sequence[str], units: str,
         if not at.any():
             continue
         order = np.argsort(times[at], kind="stable")
-        label = f"forecast, fetched {clock_utc(np.nanmax(fetched[at]) / 1000)} UTC"
+        fetched_s = np.nanmax(fetched[at]) / 1000
+        label = f"forecast, fetched {clock(fetched_s, zone)[:5]} {zone_name(zone, fetched_s)}"
         for quantity in QUANTITIES:
             values = frame[quantity].to_numpy(dtype="float64")[at][order]
             _append(lines[quantity], city, colors[city], times[at][order], values, label=label)

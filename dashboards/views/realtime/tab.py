@@ -39,8 +39,8 @@ from dashboards.server.feed import WeatherFeed
 from dashboards.server.forecast import ForecastPoll, ForecastStatus
 from dashboards.server.overview import WINDOWS_S, Overview, summarize
 from dashboards.server.push import Batch
-from dashboards.server.status import FeedStatus, clock_utc
-from dashboards.views.realtime import line_data, plot_data
+from dashboards.server.status import FeedStatus, clock, zone_name
+from dashboards.views.realtime import line_data, plot_data, time_axis
 from dashboards.views.realtime.export import ExportDownload
 from dashboards.views.settings import ViewerSettings
 from weather.models import QUANTITIES, quantity_label
@@ -188,6 +188,7 @@ class StreamingTab(pn.viewable.Viewer):
         self._redraw()
         self._on_pause()
         self.settings.param.watch(self._on_units, "units")
+        self.settings.param.watch(self._on_zone, ["time_zone", "browser_zone"])
         pn.state.onload(self.page_loaded)
         if served:
             # Registered on this session's document, so it goes away with the session.
@@ -234,6 +235,22 @@ class StreamingTab(pn.viewable.Viewer):
 
     def _on_units(self, _event) -> None:
         self._redraw()
+
+    def _on_zone(self, _event) -> None:
+        if self._doc is not None:
+            # The browser's zone arrives with its page-info event: draw on the next tick,
+            # as a push is, so the change goes out to the page.
+            self._doc.add_next_tick_callback(self._show_zone)
+        else:
+            self._show_zone()
+
+    def _show_zone(self) -> None:
+        # Not under one hold: the axes' new formatters did not reach the page when held.
+        self._label_axes()
+        self._update_status(self.feed.status())
+        self._forecast_key = None
+        self._draw_forecast()
+        self._push_to_notebook()
 
     def _on_zoom(self, event: RangesUpdate) -> None:
         """Ask for finer data once the zooming stops (a wheel sends an event per notch)."""
@@ -348,21 +365,33 @@ class StreamingTab(pn.viewable.Viewer):
         batch = self.feed.fanout.since(overview.last_seq)
         drawing = self._drawing(batch)
         self._cursor = batch.last_seq
-        units = self.settings.units
         with pn.io.hold():
             self._draw_overview(overview)
             self.lines.data = dict(drawing.lines)
             self.dots.data = dict(drawing.dots)
-            for quantity, fig in self.figures.items():
-                label = quantity_label(quantity, units)
-                fig.left[0].axis_label = label
-                for tool in fig.select(type=HoverTool):
-                    tool.tooltips = _tooltips(quantity, label, tool.name)
+            self._label_axes()
             self._forecast_key = None
             self._draw_forecast()
-            self.legend.object = _legend_html({c: self._colors[c] for c in self.cities})
             self._show_state()
         self._push_to_notebook()
+
+    def _label_axes(self) -> None:
+        """Axis titles, tick labels and hover text in this viewer's units and clock."""
+        settings = self.settings
+        zone_title = _zone_title(settings)
+        for quantity, fig in self.figures.items():
+            label = quantity_label(quantity, settings.units)
+            fig.left[0].axis_label = label
+            x_axis = fig.below[0]
+            if x_axis.axis_label:
+                x_axis.axis_label = f"Time ({zone_title})"
+            x_axis.formatter = time_axis.tick_formatter(settings.time_zone)
+            for tool in fig.select(type=HoverTool):
+                field = "@time" if tool.name == "readings" else "$x"
+                text, formatter = time_axis.hover_time(field, settings.time_zone)
+                tool.formatters = {field: formatter}
+                tool.tooltips = _tooltips(quantity, label, tool.name, text, zone_title)
+        self.legend.object = _legend_html({c: self._colors[c] for c in self.cities}, zone_title)
 
     def _draw_overview(self, overview: Overview) -> None:
         self._overview, self._refined = overview, False
@@ -395,13 +424,14 @@ class StreamingTab(pn.viewable.Viewer):
             mark.location = now_ms
         if self.forecast is None:
             return
-        key = (self.forecast.fetched_at, self.settings.units, tuple(self.cities),
+        zone = self.settings.zone
+        key = (self.forecast.fetched_at, self.settings.units, zone, tuple(self.cities),
                int(now_ms // 3_600_000))
         if key == self._forecast_key:
             return
         self._forecast_key = key
         lines = _forecast_lines(self.forecast, self.forecast.fetched_at, self.settings.units,
-                                tuple(self._feed_cities), int(now_ms // 3_600_000))
+                                zone, tuple(self._feed_cities), int(now_ms // 3_600_000))
         lines = line_data.joined(line_data.select(lines, self.cities), self.dots.data)
         for quantity, source in self.forecast_lines.items():
             source.data = lines[quantity]
@@ -462,12 +492,9 @@ class StreamingTab(pn.viewable.Viewer):
         dots = GlyphRenderer(data_source=self.dots, glyph=Scatter(**dot),
                              hover_glyph=Scatter(**dot, line_width=3))
         tools = [PanTool(), WheelZoomTool(), BoxZoomTool(), ResetTool(), SaveTool(),
-                 HoverTool(renderers=[lines, dots], formatters={"@time": "datetime"},
-                           name="readings"),
-                 HoverTool(renderers=[overview], formatters={"$x": "datetime"},
-                           name="overview"),
-                 HoverTool(renderers=[forecast], formatters={"$x": "datetime"},
-                           name="forecast")]
+                 HoverTool(renderers=[lines, dots], name="readings"),
+                 HoverTool(renderers=[overview], name="overview"),
+                 HoverTool(renderers=[forecast], name="forecast")]
         # Titles a little larger than ticks, unless the ticks are already large (a wall
         # screen): there a larger title no longer fits beside a short plot.
         title_px = self.tick_text_px + 3 if self.tick_text_px < 16 else self.tick_text_px
@@ -477,8 +504,7 @@ class StreamingTab(pn.viewable.Viewer):
         # The plots share one time axis: name it once, under the last plot.
         # On a wall screen the legend's "times in UTC" says it, and the room goes to the plot.
         named = quantity == QUANTITIES[-1] and self.tick_text_px < 16
-        x_axis = DatetimeAxis(axis_label="Time (UTC)" if named else None,
-                              **fonts)
+        x_axis = DatetimeAxis(axis_label="Time" if named else None, **fonts)
         y_axis = LinearAxis(**fonts)
         return Plot(
             x_range=DataRange1d(), y_range=DataRange1d(only_visible=True),
@@ -497,25 +523,28 @@ class StreamingTab(pn.viewable.Viewer):
 
     def _update_status(self, status: FeedStatus, batch: Batch | None = None) -> None:
         """Show the feed's health; the words of a pushed batch's status are made once."""
-        live, paused, cities = _status_words(status) if batch is None else batch.derived(
-            "status-words", lambda b: _status_words(b.status))
+        zone = self.settings.zone
+        live, paused, cities = _status_words(status, zone) if batch is None else batch.derived(
+            ("status-words", zone), lambda b: _status_words(b.status, zone))
         self.status_line.object.text = paused if self.paused else live
-        forecast = _forecast_html(self.forecast.status()) if self.forecast is not None else ""
+        forecast = (_forecast_html(self.forecast.status(), zone) if self.forecast is not None
+                    else "")
         self.feed_status.object.text = cities + forecast
 
 
 @lru_cache(maxsize=16)
 def _forecast_lines(poll: ForecastPoll, fetched_at: float | None, units: str,
-                    cities: tuple[str, ...], hour: int) -> line_data.Lines:
-    """Every city's forecast, made once per forecast, unit system and hour for all viewers."""
+                    zone: str | None, cities: tuple[str, ...], hour: int) -> line_data.Lines:
+    """Every city's forecast, made once per forecast, unit system, clock and hour for all
+    viewers."""
     return line_data.forecast_lines(poll.frame(), cities, units,
                                     plot_data.city_colors(cities), hour * 3_600_000,
-                                    FORECAST_HOURS + 1)
+                                    FORECAST_HOURS + 1, zone=zone)
 
 
 @lru_cache(maxsize=16)
-def _forecast_html(status: ForecastStatus) -> str:
-    lines = [status.summary().split(" · ")[0], *status.problems()]
+def _forecast_html(status: ForecastStatus, zone: str | None) -> str:
+    lines = [status.summary(zone).split(" · ")[0], *status.problems()]
     colour = "#b42318" if status.problems() else "inherit"
     return "".join(f'<div style="color:{colour if i else "inherit"}">{html.escape(line)}</div>'
                    for i, line in enumerate(lines))
@@ -538,35 +567,41 @@ def _spliced(coarse: dict[str, list], fine: dict[str, list], start_ms: float,
     return {**coarse, "xs": xs, "ys": ys}
 
 
-def _status_words(status: FeedStatus) -> tuple[str, str, str]:
+def _status_words(status: FeedStatus, zone: str | None) -> tuple[str, str, str]:
     """The status line as HTML, live and paused, and the line of each city."""
-    summary, problem = status.summary(), bool(status.problems())
+    summary, problem = status.summary(zone), bool(status.problems())
     return (_status_html(summary, problem),
             _status_html("paused for this viewer · " + summary, problem),
-            _cities_html(status))
+            _cities_html(status, zone))
 
 
-def _tooltips(quantity: str, label: str, layer: str) -> list[tuple[str, str]]:
+def _zone_title(settings: ViewerSettings) -> str:
+    """The viewer's clock as a reader names it: "UTC", "CET", or "local time" (not told)."""
+    if settings.time_zone == "local" and not settings.browser_zone:
+        return "local time"
+    return zone_name(settings.zone)
+
+
+def _tooltips(quantity: str, label: str, layer: str, time_text: str,
+              zone_title: str) -> list[tuple[str, str]]:
     """Hover text of a reading, an overview line or a forecast line (``layer``)."""
     # Bokeh shows field values as text, so a city name is never markup here.
-    if layer == "readings":
-        return [("City", "@city"), ("Time (UTC)", "@time{%F %H:%M}"),
-                (label, f"@{{{quantity}}}{{0.0}}")]
+    value = f"@{{{quantity}}}{{0.0}}" if layer == "readings" else "$y{0.0}"
     first = [("City", "@city"), *([("", "@label")] if layer == "forecast" else [])]
-    return [*first, ("Time (UTC)", "$x{%F %H:%M}"), (label, "$y{0.0}")]
+    return [*first, (f"Time ({zone_title})", time_text), (label, value)]
 
 
-def _legend_html(colors: dict[str, str]) -> str:
+def _legend_html(colors: dict[str, str], zone_title: str) -> str:
     items = "".join(
         f'<span style="margin-right:1.2em;white-space:nowrap">'
         f'<span style="color:{color};font-size:1.4em">&#9644;</span> {html.escape(city)}</span>'
         for city, color in colors.items()
     )
-    note = '<span style="color:#666">times in UTC</span>'
+    note = f'<span style="color:#666">times in {html.escape(zone_title)}</span>'
     return f'<div style="font-size:1.05em">{items}{note}</div>'
 
 
-def _cities_html(status: FeedStatus) -> str:
+def _cities_html(status: FeedStatus, zone: str | None) -> str:
     """One line per city: when it last answered, or why it does not."""
     rows = []
     for city in status.cities:
@@ -576,7 +611,7 @@ def _cities_html(status: FeedStatus) -> str:
             state, colour = "waiting", "inherit"
         else:
             stale = " (stale)" if city.stale else ""
-            state = f"ok {clock_utc(city.last_success_at)}{stale}"
+            state = f"ok {clock(city.last_success_at, zone)}{stale}"
             colour = "#b54708" if city.stale else "inherit"
         rows.append(f'<tr><td>{html.escape(city.city)}</td>'
                     f'<td style="color:{colour};padding-left:1em">{html.escape(state)}</td></tr>')
