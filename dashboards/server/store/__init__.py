@@ -1,4 +1,5 @@
-"""Where the history is kept: one interface, a SQLite and a PostgreSQL backend."""
+"""Where the history and the newest forecasts are kept: one interface each, a SQLite and a
+PostgreSQL backend."""
 
 from __future__ import annotations
 
