@@ -14,12 +14,12 @@ from dashboards.server.forecast_store import ForecastStore
 from dashboards.server.history import History
 from testing.provider_server import ProviderServer
 from testing.served import free_port, wait_until
-from weather.errors import UnreachableError
+from weather.errors import NotFoundError, RateLimitError, UnreachableError
 from weather.http import HttpClient
 from weather.providers import OpenMeteoProvider
 from weather.providers.base import ForecastResult
 
-from .test_forecast_poll import Clock, ScriptedProvider, make_poll
+from .test_forecast_poll import START, Clock, ScriptedProvider, make_poll
 
 SECRET = "s3cr3t-Pa55"
 CITIES = ("San Francisco", "Fresno")
@@ -141,6 +141,43 @@ def test_an_unreachable_database_is_a_forecast_status_line_without_the_password(
 
 
 # -- one poll for all processes ------------------------------------------------------------------
+def test_a_follower_shows_the_pollers_forecast_errors_and_honours_its_hold(postgres_url,
+                                                                          caplog):
+    """Test that the polling process's per-city error and 429 hold reach a following poll
+    through the database, and that the follower, once it polls, waits for that hold."""
+    caplog.set_level(logging.INFO, logger="dashboards.server.forecast")
+    clock = Clock()
+    leads = {"first": True, "second": False}
+    first, polled = make_poll(clock, store=ForecastStore(postgres_url), hours=2,
+                              leading=lambda: leads["first"])
+    second, following = make_poll(clock, store=ForecastStore(postgres_url), hours=2,
+                                  leading=lambda: leads["second"])
+    polled.failing = {"B": NotFoundError("no such place", city="B")}
+    first.poll_now()
+    second.start()
+    try:
+        wait_until(lambda: second.status().problems() == ["forecast for B: not found"]
+                   and second.frame().equals(first.frame()), timeout_s=60,
+                   message="the poller's forecast and city error followed")
+        polled.fail_with = RateLimitError("slow down", retry_after_s=1234)
+        first.poll_now()
+        assert first.status().problems()[0] == "forecast: slow down"
+        wait_until(lambda: second.status().problems() == first.status().problems(),
+                   timeout_s=60, message="the poller's rate limit followed")
+        assert second.next_poll_at == START + 1234
+        leads["first"], leads["second"] = False, True  # the poller is gone
+        wait_until(lambda: "this process polls the forecast of scripted now" in caplog.text,
+                   timeout_s=60, message="takeover")
+        assert following.forecast_calls == 0  # held until Retry-After
+        clock.now = START + 1234
+        wait_until(lambda: following.forecast_calls == 1 and second.status().problems() == [],
+                   timeout_s=60, message="the poll after the hold")
+    finally:
+        second.stop()
+        first.store.close()
+        second.store.close()
+
+
 def test_one_process_polls_the_forecast_for_both_and_the_other_takes_over(postgres_url, caplog):
     """Test two processes on one database: only the feed's poller asks for the forecast (one
     request per interval), the other holds the same frame and status from the database, and
