@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import itertools
 import logging
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 
 import pytest
 
@@ -83,18 +83,6 @@ def forecast_db(request, tmp_path) -> str:
     if request.param == "sqlite":
         return str(tmp_path / "history.sqlite3")
     return request.getfixturevalue("postgres_url")
-
-
-@pytest.fixture
-def own_cluster() -> Iterator:
-    """A cluster of its own, for tests that crash and restart the server."""
-    pytest.importorskip("psycopg", reason="pip install '.[postgres]' (psycopg[binary])")
-    from testing.postgres import INSTALL_HINT, PostgresCluster, server_bin
-
-    if server_bin() is None:
-        pytest.skip(INSTALL_HINT)
-    with PostgresCluster() as cluster:
-        yield cluster
 
 
 # -- one interface, two backends ----------------------------------------------------------------
