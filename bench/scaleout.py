@@ -1,5 +1,6 @@
-"""Scale-out on one PostgreSQL: upstream calls per interval with 1, 2 and 3 processes, the delay
-from a poll to a session of another process, and the gap when the poller is killed.
+"""Scale-out on one PostgreSQL: upstream calls per interval with 1, 2 and 3 processes (current
+weather and forecast), the delay from a poll to a session of another process, and the gap when
+the poller is killed.
 
     python -m bench.scaleout [--quick] [--soak-minutes M]
 
@@ -28,6 +29,8 @@ from testing.provider_server import ProviderServer
 from testing.served import ServedApp, wait_until
 
 INTERVAL_S = 2.0
+#: Short, so a window holds several forecast polls (an hour by default).
+FORECAST_S = 2 * INTERVAL_S
 FORECAST = "/v1/forecast"
 POLLS = "this process polls open-meteo now"
 FOLLOWS = "this one follows it"
@@ -52,17 +55,30 @@ def serve(provider: ProviderServer, db: str) -> ServedApp:
         "WEATHER_PROVIDER": "open-meteo", "OPEN_METEO_BASE_URL": provider.url,
         "GEOCODING_BASE_URL": provider.url, "WEATHER_INTERVAL": f"{INTERVAL_S:g}",
         "WEATHER_DB": db, "WEATHER_TILES": "none",
+        "WEATHER_FORECAST_INTERVAL": f"{FORECAST_S:g}",
     }, start_timeout_s=120)
 
 
 def poll_times(provider: ProviderServer, start: float = 0.0, end: float = float("inf")) -> list:
-    return [r.time for r in provider.requests if r.path == FORECAST and start < r.time <= end]
+    """Times of current-weather polls (Open-Meteo's forecast path with ``current``)."""
+    return [r.time for r in provider.requests
+            if r.path == FORECAST and "current" in r.query and start < r.time <= end]
 
 
-def polls_per_interval(provider: ProviderServer, window_s: float) -> float:
+def forecast_times(provider: ProviderServer, start: float, end: float) -> list:
+    """Times of forecast polls: the same path with ``hourly`` (and not a backfill's past)."""
+    return [r.time for r in provider.requests if r.path == FORECAST and "hourly" in r.query
+            and "current" not in r.query and "past_days" not in r.query
+            and start < r.time <= end]
+
+
+def polls_per_interval(provider: ProviderServer, window_s: float) -> tuple[float, float]:
+    """Current-weather polls per interval and forecast polls per forecast interval."""
     start = time.time()
     time.sleep(window_s)  # a measuring window, not a synchronisation
-    return len(poll_times(provider, start)) / (window_s / INTERVAL_S)
+    end = time.time()
+    return (len(poll_times(provider, start, end)) / (window_s / INTERVAL_S),
+            len(forecast_times(provider, start, end)) / (window_s / FORECAST_S))
 
 
 def delays(provider: ProviderServer, sessions: TimedSessions, window_s: float) -> list[float]:
@@ -106,7 +122,7 @@ def run(quick: bool) -> list[Figure]:
             alone_delays = delays(provider, session, window_s)
         url = cluster.create_database("scaleout")
         apps: list[ServedApp] = []
-        rates: dict[int, float] = {}
+        rates: dict[int, tuple[float, float]] = {}
         try:
             for n in (1, 2, 3):
                 apps.append(serve(provider, url).start())
@@ -134,8 +150,13 @@ def run(quick: bool) -> list[Figure]:
                 app.stop()
     for n in (1, 2, 3):
         figures.append(Figure(f"scale-out: upstream polls per interval, {n} process(es)",
-                              rates[n], alone_rate, "polls",
+                              rates[n][0], alone_rate[0], "polls",
                               "PostgreSQL, one poller for all; baseline: one SQLite process"))
+    for n in (1, 2, 3):
+        figures.append(Figure(f"scale-out: forecast polls per forecast interval, {n} "
+                              "process(es)", rates[n][1], alone_rate[1], "polls",
+                              f"every {FORECAST_S:g} s here; PostgreSQL, the feed's poller "
+                              "polls it for all; baseline: one SQLite process"))
     figures.append(Figure("scale-out: poll to a session of another process, p95",
                           p95(other_delays), p95(alone_delays), "s",
                           f"{len(other_delays)} and {len(alone_delays)} polls; baseline: a "
@@ -189,7 +210,7 @@ def soak(minutes: float, kills: int = 5, restarts: int = 2) -> list[Figure]:
                     cluster.crash()
                     time.sleep(5 * interval_s)  # an outage of five polls
                     cluster.start()
-            polled = [r for r in provider.requests if r.path == FORECAST]
+            polled = poll_times(provider)
             wait_until(lambda: len(stored_times(url, "San Francisco")) >= len(polled) - kills,
                        timeout_s=120, message="the last rows written")
         finally:

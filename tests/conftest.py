@@ -102,6 +102,18 @@ def postgres_cluster() -> Iterator[Any]:
 
 
 @pytest.fixture
+def own_cluster() -> Iterator[Any]:
+    """A cluster of its own, for tests that crash and restart the server."""
+    pytest.importorskip("psycopg", reason="pip install '.[postgres]' (psycopg[binary])")
+    from testing.postgres import INSTALL_HINT, PostgresCluster, server_bin
+
+    if server_bin() is None:
+        pytest.skip(INSTALL_HINT)
+    with PostgresCluster() as cluster:
+        yield cluster
+
+
+@pytest.fixture
 def postgres_url(postgres_cluster: Any) -> str:
     """The URL of an empty database of its own for this test."""
     from testing.postgres import unique_name

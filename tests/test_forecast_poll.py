@@ -221,27 +221,6 @@ def test_a_restart_with_a_city_added_polls_at_once(tmp_path):
     again.store.close()
 
 
-def test_the_store_replaces_only_cities_that_came_and_only_for_their_provider(tmp_path):
-    """Test that save keeps other cities' and other providers' forecasts, on disk too."""
-    db = str(tmp_path / "f.sqlite3")
-    clock = Clock()
-    store = ForecastStore(db)
-    poll, provider = make_poll(clock, store=store, hours=2)
-    poll.poll_now()
-    other = ScriptedProvider(clock)
-    other.name = "other"
-    ForecastPoll(other, ["A"], store, clock=clock, hours=1).poll_now()
-    clock.now += 3600
-    provider.base_c = 30.0
-    provider.failing = {"A": UnreachableError("down", city="A")}
-    poll.poll_now()
-    for source in (store, ForecastStore(db)):
-        latest = source.latest("scripted")
-        assert latest[latest["city"] == "B"]["temperature"].iloc[0] == 31.0
-        assert latest[latest["city"] == "A"]["temperature"].iloc[0] == 10.0
-        assert len(source.latest("other")) == 2 and source.latest("nobody").empty
-
-
 def test_an_unusable_database_file_keeps_the_forecast_in_memory(tmp_path):
     """Test that a store whose file cannot be created says so and still works."""
     blocker = tmp_path / "not-a-folder"

@@ -117,18 +117,6 @@ def test_unreachable_server_keeps_history_in_memory(caplog):
 
 
 # -- outages -----------------------------------------------------------------------------------
-@pytest.fixture
-def own_cluster() -> Iterator:
-    """A cluster of its own, for tests that crash and restart the server."""
-    pytest.importorskip("psycopg", reason="pip install '.[postgres]' (psycopg[binary])")
-    from testing.postgres import INSTALL_HINT, PostgresCluster, server_bin
-
-    if server_bin() is None:
-        pytest.skip(INSTALL_HINT)
-    with PostgresCluster() as cluster:
-        yield cluster
-
-
 def _count(url: str) -> int:
     import psycopg
 

@@ -15,6 +15,8 @@ from testing.served import ServedApp, open_app_page, temperature_points, wait_un
 INTERVAL_S = 2.0
 FORECAST = "/v1/forecast"
 POLLS = "this process polls open-meteo now"
+FORECAST_S = 3.0
+FORECAST_POLLS = "this process polls the forecast of open-meteo now"
 CITY = "San Francisco"
 
 
@@ -36,20 +38,29 @@ def provider() -> Iterator[ProviderServer]:
         yield server
 
 
-def serve(provider: ProviderServer, url: str) -> ServedApp:
-    return ServedApp("app.py", env={
+def serve(provider: ProviderServer, url: str, forecast_s: float | None = None) -> ServedApp:
+    env = {
         "WEATHER_PROVIDER": "open-meteo",
         "OPEN_METEO_BASE_URL": provider.url,
         "GEOCODING_BASE_URL": provider.url,
         "WEATHER_INTERVAL": str(INTERVAL_S),
         "WEATHER_DB": url,
-    }, start_timeout_s=120)
+    }
+    if forecast_s is not None:
+        env["WEATHER_FORECAST_INTERVAL"] = str(forecast_s)
+    return ServedApp("app.py", env=env, start_timeout_s=120)
 
 
 def poll_times(provider: ProviderServer, after: float = 0.0) -> list[float]:
     """Times of current-weather polls (the forecast poll asks the same path for ``hourly``)."""
     return [r.time for r in provider.requests
             if r.path == FORECAST and "current" in r.query and r.time > after]
+
+
+def forecast_times(provider: ProviderServer, after: float = 0.0) -> list[float]:
+    """Times of forecast polls: ``hourly`` without ``current`` (nor a backfill's past)."""
+    return [r.time for r in provider.requests if r.path == FORECAST and "hourly" in r.query
+            and "current" not in r.query and "past_days" not in r.query and r.time > after]
 
 
 def wait_for_polls(provider: ProviderServer, more: int, timeout_s: float = 90.0) -> None:
@@ -117,6 +128,42 @@ def test_processes_share_one_poller_take_over_and_survive_a_database_crash(clust
         assert len(times) == len(set(times))
         wait_for_polls(provider, 2)
         assert len(pollers(apps)) == 1
+    finally:
+        for app in apps:
+            app.stop()
+
+
+def test_processes_share_one_forecast_poll_and_hand_it_over(cluster, provider):
+    """Test that of two processes only the feed's poller asks for the forecast, one request
+    per forecast interval; after a SIGKILL of it the other does; a process started later
+    loads the stored forecast at once and does not poll it."""
+    url = cluster.create_database("forecast")
+    apps = [serve(provider, url, FORECAST_S) for _ in range(2)]
+    try:
+        for app in apps:
+            app.start()
+        wait_until(lambda: len(pollers(apps)) == 1, timeout_s=60, message="one poller")
+        asked = len(forecast_times(provider))
+        wait_until(lambda: len(forecast_times(provider)) >= asked + 3, timeout_s=90,
+                   interval_s=0.2, message="three forecast polls")
+        assert min(gaps(forecast_times(provider))) > FORECAST_S / 2  # one forecast poller
+        leader = pollers(apps)[0]
+        other = next(app for app in apps if app is not leader)
+        assert FORECAST_POLLS in leader.log_text() and FORECAST_POLLS not in other.log_text()
+
+        killed_at = provider.requests[-1].time
+        os.kill(leader.pid, signal.SIGKILL)
+        wait_until(lambda: not leader.alive(), timeout_s=30, message="the poller gone")
+        wait_until(lambda: len(forecast_times(provider, killed_at)) >= 2, timeout_s=120,
+                   interval_s=0.2, message="forecast polls after the kill")
+        assert FORECAST_POLLS in other.log_text()
+        assert min(gaps(forecast_times(provider, killed_at))) > FORECAST_S / 2
+
+        late = serve(provider, url, 3600).start()
+        apps.append(late)
+        assert "forecast: loaded" in late.log_text()  # before its first poll of anything
+        wait_for_polls(provider, 3)
+        assert FORECAST_POLLS not in late.log_text()
     finally:
         for app in apps:
             app.stop()

@@ -1,4 +1,8 @@
-"""The shared forecast poll: one per server process, on its own thread, kept in a store."""
+"""The shared forecast poll: one for all viewers (on PostgreSQL, for all processes), kept.
+
+On PostgreSQL the process whose feed polls current weather (it holds the feed's advisory lock)
+polls the forecast too: one election and one failover serve both polls.
+"""
 
 from __future__ import annotations
 
@@ -12,13 +16,18 @@ from datetime import UTC, datetime
 import pandas as pd
 import param
 
-from dashboards.server.forecast_store import ForecastStore, empty_forecast
+from dashboards.server.feed import ReportedError
+from dashboards.server.forecast_store import ForecastStore, empty_forecast, newest_ms
 from dashboards.server.status import clock, zone_name
 from weather.api import forecast_frame
 from weather.errors import RateLimitError, WeatherError
 from weather.providers.base import DEFAULT_FORECAST_HOURS, MAX_FORECAST_HOURS, Provider
 
 log = logging.getLogger(__name__)
+
+#: Seconds between two looks of a process sharing the database at whether its feed polls now:
+#: a memory read, so a new poller starts the forecast within a second of winning the lock.
+LEADING_CHECK_S = 1.0
 
 
 @dataclass(frozen=True)
@@ -62,6 +71,11 @@ class ForecastPoll(param.Parameterized):
     ``frame()``: a city whose poll failed keeps the forecast it had, with its older
     ``fetched_at``. Failures never touch the current-weather feed: they are this poll's own
     status lines (``status().problems()``) and one log line when they start and end.
+
+    On a store shared by several processes (PostgreSQL) only the process for which
+    ``leading()`` is true polls; it shares the forecast and its status through the store.
+    The others follow: woken by the store's NOTIFY (and every ``follow_s``), they read the
+    shared status, and the forecast only when it names a newer fetch.
     """
 
     interval_s = param.Number(3600.0, bounds=(0, None), inclusive_bounds=(False, True),
@@ -71,25 +85,32 @@ class ForecastPoll(param.Parameterized):
     retry_s = param.Number(300.0, bounds=(0, None), inclusive_bounds=(False, True), doc="""
         Seconds before trying again after a poll that failed as a whole (unreachable,
         timeout, rejected key), when that is sooner than the next regular poll.""")
+    follow_s = param.Number(60.0, bounds=(0, None), inclusive_bounds=(False, True), doc="""
+        On a store shared by several processes: seconds between two reads of the shared
+        forecast status by a process that does not poll, besides each NOTIFY of a new one
+        (a missed NOTIFY costs at most this delay).""")
 
     def __init__(self, provider: Provider, cities: Sequence[str], store: ForecastStore,
-                 clock: Callable[[], float] = time.time, **params) -> None:
+                 clock: Callable[[], float] = time.time,
+                 leading: Callable[[], bool] | None = None, **params) -> None:
         super().__init__(**params)
         self.provider = provider
         self.cities = tuple(cities)
         self.store = store
         self._clock = clock
+        #: Whether this process polls, on a shared store (the feed's ``leading``).
+        self._leading = leading or (lambda: True)
+        self._polling = False  # whether it did at the last step
+        self._woken = False
+        self._follow_due = 0.0  # time.monotonic() of the next timed read of the shared status
         self._lock = threading.Lock()
         self._stop = threading.Event()
+        self._wake = threading.Event()
         self._thread: threading.Thread | None = None
-        stored = store.latest(provider.name)
-        self._frame = self._in_order(stored[stored["city"].isin(self.cities)])
-        self._fetched_at = _newest(self._frame)
-        # A stored forecast is polled again when it is an interval old, or at once when a
-        # city has none (one just added to the list).
-        complete = set(self.cities) <= set(self._frame["city"])
-        self._next_at = (self._fetched_at + self.interval_s
-                         if self._fetched_at and complete else clock())
+        self._frame = empty_forecast()
+        self._fetched_at: float | None = None
+        self._next_at = clock()
+        self._adopt_stored()
         self._error: str | None = None
         self._failing: dict[str, WeatherError] = {}
 
@@ -99,19 +120,92 @@ class ForecastPoll(param.Parameterized):
         if self._thread is not None:
             return
         self._stop.clear()
+        self._polling = False
         self._thread = threading.Thread(target=self._run, name="forecast-poll", daemon=True)
         self._thread.start()
 
     def stop(self, timeout_s: float = 5.0) -> None:
         """Stop polling (a poll under way finishes first); the forecast stays readable."""
         self._stop.set()
+        self._wake.set()
         if self._thread is not None:
             self._thread.join(timeout_s)
             self._thread = None
 
     def _run(self) -> None:
-        while not self._stop.wait(max(0.0, self.next_poll_at - self._clock())):
+        listener = self.store.listen(self._on_wake)
+        try:
+            while not self._stop.is_set():
+                try:
+                    delay = self._step()
+                except Exception:
+                    log.exception("forecast: a step failed unexpectedly; polling goes on")
+                    delay = LEADING_CHECK_S if self.store.shared else self.retry_s
+                self._wake.wait(max(0.0, delay))
+                self._wake.clear()
+        finally:
+            if listener is not None:
+                listener.stop()
+
+    def _on_wake(self) -> None:
+        self._woken = True  # before the event: a step after the wait sees it
+        self._wake.set()
+
+    def _step(self) -> float:
+        """One turn of the thread: poll if due (and this process polls), or follow the
+        process that does; returns the seconds to wait before the next turn."""
+        if not self.store.shared:
+            if self._clock() >= self.next_poll_at:
+                self.poll_now()
+            return self.next_poll_at - self._clock()
+        leading = bool(self._leading())
+        took_over = leading and not self._polling
+        if took_over:
+            log.info("forecast: this process polls the forecast of %s now", self.provider.name)
+        elif self._polling and not leading:
+            log.info("forecast: another process polls the forecast of %s; this one follows",
+                     self.provider.name)
+        self._polling = leading
+        woken, self._woken = self._woken, False
+        now_mono = time.monotonic()
+        # A new poller starts from what the last one stored (and its schedule and holds).
+        if took_over or (not leading and (woken or now_mono >= self._follow_due)):
+            self._follow()
+            self._follow_due = now_mono + self.follow_s
+        if not leading:
+            return LEADING_CHECK_S
+        self.store.flush()  # what the database missed while it was down
+        if self._clock() >= self.next_poll_at:
             self.poll_now()
+        return min(self.next_poll_at - self._clock(), LEADING_CHECK_S)
+
+    def _follow(self) -> None:
+        """Take the forecast and status the polling process shared, if newer than held."""
+        status = self.store.follow(self.provider.name)
+        if self.store.fetched_at_ms(self.provider.name) > newest_ms(self.frame()):
+            self._adopt_stored()
+        if not status:
+            return
+        with self._lock:
+            self._error = status.get("error")
+            self._failing = {city: ReportedError(message, reason, city=city)
+                             for city, reason, message in status.get("failing", [])}
+            if status.get("next_poll_at") is not None:
+                self._next_at = float(status["next_poll_at"])
+
+    def _adopt_stored(self) -> None:
+        """Hold the store's forecast of our cities and schedule the poll from its age."""
+        stored = self.store.latest(self.provider.name)
+        frame = self._in_order(stored[stored["city"].isin(self.cities)])
+        fetched_at = _newest(frame)
+        # A stored forecast is polled again when it is an interval old, or at once when a
+        # city has none (one just added to the list).
+        complete = set(self.cities) <= set(frame["city"])
+        with self._lock:
+            self._frame = frame
+            self._fetched_at = fetched_at
+            self._next_at = (fetched_at + self.interval_s if fetched_at and complete
+                             else self._clock())
 
     @property
     def next_poll_at(self) -> float:
@@ -148,10 +242,20 @@ class ForecastPoll(param.Parameterized):
         except Exception:
             log.exception("forecast: poll failed unexpectedly; polling goes on")
             self._schedule(self._clock() + self.retry_s)
+        # After the forecast is saved: a process woken by the status then finds it.
+        self.store.share_status(self.provider.name, self._status_record())
         return self.frame()
 
+    def _status_record(self) -> dict:
+        """What a following process needs to show this poll's status and to take it over."""
+        with self._lock:
+            return {"fetched_at_ms": newest_ms(self._frame), "next_poll_at": self._next_at,
+                    "error": self._error,
+                    "failing": [[c, e.status, str(e)] for c, e in self._failing.items()]}
+
     def _poll(self) -> None:
-        now = self._clock()
+        # Whole milliseconds, as the database keeps them: every process holds the same frame.
+        now = int(self._clock() * 1000) / 1000
         try:
             results = self.provider.forecast(self.cities, self.hours)
         except RateLimitError as exc:
@@ -218,10 +322,14 @@ def _newest(frame: pd.DataFrame) -> float | None:
 
 
 def start_forecast(provider: Provider, cities: Sequence[str], db_path: str,
-                   interval_s: float) -> ForecastPoll:
-    """Build the forecast poll with its store in ``db_path`` and start it."""
-    poll = ForecastPoll(provider, cities, ForecastStore(db_path), interval_s=interval_s)
+                   interval_s: float, leading: Callable[[], bool] | None = None
+                   ) -> ForecastPoll:
+    """Build the forecast poll with its store in ``db_path`` and start it; on a shared
+    database it polls while ``leading()`` (the feed's) is true and follows otherwise."""
+    store = ForecastStore(db_path)
+    poll = ForecastPoll(provider, cities, store, leading=leading, interval_s=interval_s)
     poll.start()
-    log.info("forecast: polling %s for %d cities every %gs", provider.name, len(cities),
-             interval_s)
+    log.info("forecast: %s %s for %d cities every %gs; kept in %s",
+             "one process polls" if store.shared else "polling", provider.name, len(cities),
+             interval_s, store.description)
     return poll

@@ -10,7 +10,7 @@ import logging
 import threading
 from collections.abc import Mapping
 
-from dashboards.config import AppConfig, is_postgres
+from dashboards.config import AppConfig
 from dashboards.server.feed import WeatherFeed
 from dashboards.server.forecast import ForecastPoll, start_forecast
 from dashboards.server.history import History
@@ -60,10 +60,11 @@ def shared_feed(config: AppConfig) -> WeatherFeed:
                 "feed: polling %s for %d cities every %gs; history in %s",
                 provider.name, len(config.cities), config.interval_s, history.db_path,
             )
-            # The forecast table lives in the SQLite file; with PostgreSQL it stays in memory.
-            forecast_db = ":memory:" if is_postgres(config.db_path) else config.db_path
-            _forecast = start_forecast(provider, config.cities, forecast_db,
-                                       config.forecast_interval_s)
+            # Beside the history; on PostgreSQL the feed's poller polls the forecast too.
+            feed = _feed
+            _forecast = start_forecast(provider, config.cities, config.db_path,
+                                       config.forecast_interval_s,
+                                       leading=lambda: feed.leading)
         return _feed
 
 

@@ -1,9 +1,11 @@
-"""Where the history is kept: one interface, a SQLite and a PostgreSQL backend."""
+"""Where the history and the newest forecasts are kept: one interface each, a SQLite and a
+PostgreSQL backend."""
 
 from __future__ import annotations
 
 from dashboards.config import is_postgres
 from dashboards.server.store.base import Row, Store, StoredRow, StoreUnavailable
+from dashboards.server.store.forecast_base import ForecastRecord, ForecastTable
 
 
 def open_store(location: str, *, busy_timeout_s: float = 1.0) -> Store | None:
@@ -25,4 +27,19 @@ def open_store(location: str, *, busy_timeout_s: float = 1.0) -> Store | None:
     return SQLiteStore(location, busy_timeout_s=busy_timeout_s)
 
 
-__all__ = ["Row", "Store", "StoreUnavailable", "StoredRow", "open_store"]
+def open_forecast_table(location: str) -> ForecastTable | None:
+    """The forecast table of a ``WEATHER_DB`` value, beside the history; None for
+    ``:memory:``. Raises ``ConfigError`` like ``open_store``."""
+    if location == ":memory:":
+        return None
+    if is_postgres(location):
+        from dashboards.server.store.forecast_postgres import PostgresForecastTable
+
+        return PostgresForecastTable(location)
+    from dashboards.server.store.forecast_sqlite import SQLiteForecastTable
+
+    return SQLiteForecastTable(location)
+
+
+__all__ = ["ForecastRecord", "ForecastTable", "Row", "Store", "StoreUnavailable", "StoredRow",
+           "open_forecast_table", "open_store"]

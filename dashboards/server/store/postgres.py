@@ -66,6 +66,21 @@ _SCHEMA = [
         status jsonb NOT NULL,
         updated_at timestamptz NOT NULL DEFAULT now()
     )""",
+    """CREATE TABLE IF NOT EXISTS forecasts (
+        provider text NOT NULL,
+        city text NOT NULL,
+        time_ms bigint NOT NULL,
+        lat double precision, lon double precision,
+        temperature double precision, humidity double precision,
+        wind_speed double precision,
+        fetched_at_ms bigint NOT NULL,
+        PRIMARY KEY (provider, city, time_ms)
+    )""",
+    """CREATE TABLE IF NOT EXISTS forecast_status (
+        provider text PRIMARY KEY,
+        status jsonb NOT NULL,
+        updated_at timestamptz NOT NULL DEFAULT now()
+    )""",
 ]
 _INSERT = (
     "INSERT INTO observations (provider, city, time_ms, lat, lon, temperature, humidity, "
@@ -137,6 +152,39 @@ class _Connection:
                 conn.close()
 
 
+class Database:
+    """One connection used under a lock: reconnected after a failure, the tables created on
+    first use (and again after a failure: a restored or recreated server may lack them)."""
+
+    def __init__(self, location: str, purpose: str) -> None:
+        self.location = location
+        self._lock = threading.Lock()
+        self._main = _Connection(location, purpose)
+        self._schema_ready = False
+
+    def run(self, work: Callable[[Any], Any]) -> Any:
+        """``work(connection)``'s result; ``StoreUnavailable`` (password scrubbed) when the
+        database cannot be used, ``ConfigError`` when the setting can never work."""
+        with self._lock:
+            conn = self._main.get()
+            try:
+                if not self._schema_ready:
+                    _create_schema(conn)
+                    self._schema_ready = True
+                return work(conn)
+            except psycopg.OperationalError as exc:
+                self._schema_ready = False
+                self._main.fail(exc)
+            except psycopg.Error as exc:
+                self._schema_ready = False  # e.g. the tables were dropped: create them again
+                raise StoreUnavailable(
+                    " ".join(redact_db_text(str(exc), self.location).split())) from None
+
+    def close(self) -> None:
+        with self._lock:
+            self._main.close()
+
+
 class PostgresStore(Store):
     """Observations, feed status, the poller's lock and wake-ups in one PostgreSQL database.
 
@@ -154,9 +202,7 @@ class PostgresStore(Store):
             raise ConfigError("WEATHER_DB", "PostgreSQL needs the psycopg driver: "
                                             "pip install '.[postgres]'")
         super().__init__(location)
-        self._lock = threading.Lock()
-        self._main = _Connection(location, "history")
-        self._schema_ready = False
+        self._db = Database(location, "history")
 
     @property
     def description(self) -> str:
@@ -213,28 +259,14 @@ class PostgresStore(Store):
         return listener
 
     def close(self) -> None:
-        with self._lock:
-            self._main.close()
+        self._db.close()
 
     # -- internals --------------------------------------------------------------------------
     def _query(self, query: str, args: tuple) -> list[StoredRow]:
         return self._run(lambda conn: [tuple(r) for r in conn.execute(query, args).fetchall()])
 
     def _run(self, work: Callable[[Any], Any]) -> Any:
-        with self._lock:
-            conn = self._main.get()
-            try:
-                if not self._schema_ready:
-                    _create_schema(conn)
-                    self._schema_ready = True
-                return work(conn)
-            except psycopg.OperationalError as exc:
-                self._schema_ready = False  # a new server (restored, recreated) may lack it
-                self._main.fail(exc)
-            except psycopg.Error as exc:
-                self._schema_ready = False  # e.g. the tables were dropped: create them again
-                raise StoreUnavailable(
-                    " ".join(redact_db_text(str(exc), self.location).split())) from None
+        return self._db.run(work)
 
 
 def _create_schema(conn: Any) -> None:
@@ -309,19 +341,22 @@ class Leadership:
 
 
 class Listener(threading.Thread):
-    """One LISTEN connection; wakes the feed on every NOTIFY and after every (re)connect."""
+    """One LISTEN connection; wakes the feed (or, on its channel, the forecast poll) on every
+    NOTIFY and after every (re)connect."""
 
-    def __init__(self, location: str, on_wake: Callable[[], None]) -> None:
-        super().__init__(name="weather-listener", daemon=True)
+    def __init__(self, location: str, on_wake: Callable[[], None],
+                 channel: str = CHANNEL) -> None:
+        super().__init__(name=f"listener-{channel}", daemon=True)
         self._conn = _Connection(location, "listener")
         self._on_wake = on_wake
+        self.channel = channel
         self._stopping = threading.Event()
 
     def run(self) -> None:
         while not self._stopping.is_set():
             try:
                 conn = self._conn.get()
-                conn.execute(f"LISTEN {CHANNEL}")
+                conn.execute(f"LISTEN {self.channel}")
                 self._wake()  # notifications sent while we were away are lost: catch up
                 while not self._stopping.is_set():
                     for _ in conn.notifies(timeout=1.0, stop_after=1):
@@ -336,7 +371,7 @@ class Listener(threading.Thread):
         try:
             self._on_wake()
         except Exception:
-            log.exception("feed: reading rows after a wake-up failed")
+            log.exception("%s: reading after a wake-up failed", self.channel)
 
     def stop(self) -> None:
         self._stopping.set()
