@@ -1,7 +1,8 @@
-"""Take the docs' screenshots: the app on demo data with hours of history, in Chromium.
+"""Take the docs' screenshots: the app on demo data with 30 days of history, in Chromium.
 
-Desktop (both tabs, 1600 x 1000), phone (390 x 844, as a phone lays pages out), the Refresh tab
-in the dark theme, and a dark kiosk (1920 x 1080), into docs/.
+Desktop (both tabs, 1600 x 1000: the 30 days, and the last 24 hours with the next 48 hours'
+forecast), phone (390 x 844, as a phone lays pages out), the Refresh tab in the dark theme,
+and a dark kiosk (1920 x 1080), into docs/.
 
 Run from the repository after installing the test extra (it drives Playwright and Chromium):
 `python scripts/screenshot.py`. Nothing leaves this machine: the app serves simulated data, the
@@ -21,13 +22,12 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO_ROOT))
 
 from dashboards.config import DEFAULT_CITIES  # noqa: E402
-from dashboards.server.history import History, observations_frame  # noqa: E402
+from dashboards.server.backfill import backfill  # noqa: E402
 from testing.served import (  # noqa: E402
     AppPage,
     ServedApp,
     launch_chromium,
     open_app_page,
-    temperature_points,
 )
 from weather.providers.demo import DemoProvider  # noqa: E402
 
@@ -35,7 +35,7 @@ VIEWPORT = {"width": 1600, "height": 1000}
 PHONE = {"viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touch": True,
          "device_scale_factor": 2}
 WALL = {"width": 1920, "height": 1080}
-KIOSK_QUERY = "?kiosk&theme=dark"
+KIOSK_QUERY = "?kiosk&theme=dark&window=7d"
 DOCS = REPO_ROOT / "docs"
 STEP_S = 300  # one simulated observation per city every five minutes
 # The app's settings for the shot; None removes one the caller's environment may have set.
@@ -58,32 +58,34 @@ SETTLED_JS = """async () => {
     // Settled for 20 frames in a row: the page's load callbacks run one after another.
     for (let calm = 0; calm < 20; calm = settled() ? calm + 1 : 0) await frame()
 }"""
+# Cities with both an overview line and a forecast line on the temperature plot.
+DRAWN_JS = """() => {
+  const lines = {};
+  for (const doc of Bokeh.documents) for (const m of doc._all_models.values()) {
+    if (m.type !== 'ColumnDataSource' || !m.name || !m.name.endsWith('-temperature')) continue;
+    const get = (k) => (m.data instanceof Map ? m.data.get(k) : m.data[k]);
+    lines[m.name] = new Set(get('city').filter((c, i) => get('xs')[i].length > 1));
+  }
+  const a = lines['realtime-overview-temperature'], b = lines['realtime-forecast-temperature'];
+  return a && b ? [...a].filter((c) => b.has(c)).length : 0;
+}"""
 TABLE_ROWS_JS = "rows => rows.filter(r => r.textContent.includes('ok')).length"
 
 
-def fill_history(db_path: Path, hours: float, now_s: float) -> int:
-    """Write `hours` of demo observations for the default cities, ending at `now_s`."""
-    history = History(str(db_path))
-    try:
-        start_s = int(now_s - hours * 3600)
-        for t in range(start_s - start_s % STEP_S, int(now_s), STEP_S):
-            provider = DemoProvider(clock=lambda t=t: t)
-            history.add(observations_frame(provider.current(DEFAULT_CITIES)))
-        if history.db_error:
-            raise RuntimeError(history.db_error)
-        return len(history)
-    finally:
-        history.close()
+def fill_history(db_path: Path, days: int, now_s: float) -> int:
+    """Write ``days`` of demo observations for the default cities, ending at ``now_s``."""
+    return backfill(DemoProvider(), DEFAULT_CITIES, days, db_path, step_s=STEP_S,
+                    now_s=now_s).added
 
 
 def settle(app_page: AppPage) -> None:
     app_page.page.evaluate(SETTLED_JS)
 
 
-def shoot_real_time(app_page: AppPage, rows: int, path: Path) -> None:
-    """Wait until the history is plotted in full, then take the Real Time tab."""
-    app_page.wait_until(lambda: temperature_points(app_page.page) >= rows, timeout_s=120,
-                        message=f"{rows} plotted rows")
+def shoot_real_time(app_page: AppPage, path: Path) -> None:
+    """Wait until every city's line and forecast are drawn, then take the Real Time tab."""
+    app_page.wait_until(lambda: app_page.page.evaluate(DRAWN_JS) >= len(DEFAULT_CITIES),
+                        timeout_s=120, message="every city's line and forecast")
     settle(app_page)
     app_page.page.screenshot(path=path)
 
@@ -99,7 +101,7 @@ def shoot_refresh(app_page: AppPage, path: Path) -> None:
     page.screenshot(path=path)
 
 
-def shoot_page(browser, url: str, path: Path, rows: int, refresh: bool = False,
+def shoot_page(browser, url: str, path: Path, refresh: bool = False,
                **context_args) -> None:
     """Open ``url`` in a new browser context and take its Real Time (or Refresh) tab."""
     context = browser.new_context(**context_args)
@@ -108,7 +110,7 @@ def shoot_page(browser, url: str, path: Path, rows: int, refresh: bool = False,
         if refresh:
             shoot_refresh(app_page, path)
         else:
-            shoot_real_time(app_page, rows, path)
+            shoot_real_time(app_page, path)
         print(f"wrote {path}")
     finally:
         context.close()
@@ -116,9 +118,11 @@ def shoot_page(browser, url: str, path: Path, rows: int, refresh: bool = False,
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--hours", type=float, default=6.0, help="hours of history to plot")
+    parser.add_argument("--days", type=int, default=30, help="days of history to plot")
     parser.add_argument("--out", type=Path, default=DOCS / "screenshot.png",
                         help="the Real Time tab's PNG")
+    parser.add_argument("--forecast-out", type=Path, default=DOCS / "screenshot-forecast.png",
+                        help="the last 24 hours and the forecast")
     parser.add_argument("--refresh-out", type=Path, default=DOCS / "screenshot-refresh.png",
                         help="the Refresh tab's PNG")
     parser.add_argument("--phone-out", type=Path, default=DOCS / "screenshot-phone.png",
@@ -137,7 +141,7 @@ def main(argv: list[str] | None = None) -> int:
 
     with tempfile.TemporaryDirectory(prefix="screenshot-") as tmp:
         db_path = Path(tmp) / "history.sqlite3"
-        rows = fill_history(db_path, args.hours, time.time())
+        fill_history(db_path, args.days, time.time())
         env = {**APP_ENV, "WEATHER_DB": str(db_path)}
         with ServedApp(REPO_ROOT / "app.py", env=env, start_timeout_s=120) as app, \
                 sync_playwright() as playwright:
@@ -146,16 +150,22 @@ def main(argv: list[str] | None = None) -> int:
                 args.out.parent.mkdir(parents=True, exist_ok=True)
                 context = browser.new_context(viewport=VIEWPORT)
                 app_page = open_app_page(context, app.url, timeout_s=120)
-                shoot_real_time(app_page, rows, args.out)
+                shoot_real_time(app_page, args.out)
                 print(f"wrote {args.out}")
+                app_page.page.get_by_role("button", name="24 h", exact=True).click()
+                app_page.wait_until(
+                    lambda: app_page.page.evaluate(DRAWN_JS) >= len(DEFAULT_CITIES),
+                    timeout_s=60, message="the 24 h window")
+                settle(app_page)
+                app_page.page.screenshot(path=args.forecast_out)
+                print(f"wrote {args.forecast_out}")
                 shoot_refresh(app_page, args.refresh_out)
                 print(f"wrote {args.refresh_out}")
                 context.close()
-                shoot_page(browser, app.url, args.phone_out, rows, **PHONE)
-                shoot_page(browser, app.url + "?theme=dark", args.refresh_dark_out, rows,
+                shoot_page(browser, app.url + "?window=24h", args.phone_out, **PHONE)
+                shoot_page(browser, app.url + "?theme=dark", args.refresh_dark_out,
                            refresh=True, viewport=VIEWPORT)
-                shoot_page(browser, app.url + KIOSK_QUERY, args.kiosk_out, rows,
-                           viewport=WALL)
+                shoot_page(browser, app.url + KIOSK_QUERY, args.kiosk_out, viewport=WALL)
             finally:
                 browser.close()
     return 0
