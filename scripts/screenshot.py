@@ -62,11 +62,11 @@ SETTLED_JS = """async () => {
 DRAWN_JS = """() => {
   const lines = {};
   for (const doc of Bokeh.documents) for (const m of doc._all_models.values()) {
-    if (m.type !== 'ColumnDataSource' || !m.name || !m.name.endsWith('-temperature')) continue;
+    if (m.type !== 'ColumnDataSource' || !m.name) continue;
     const get = (k) => (m.data instanceof Map ? m.data.get(k) : m.data[k]);
     lines[m.name] = new Set(get('city').filter((c, i) => get('xs')[i].length > 1));
   }
-  const a = lines['realtime-overview-temperature'], b = lines['realtime-forecast-temperature'];
+  const a = lines['realtime-overview-temperature'], b = lines['realtime-forecast'];
   return a && b ? [...a].filter((c) => b.has(c)).length : 0;
 }"""
 TABLE_ROWS_JS = "rows => rows.filter(r => r.textContent.includes('ok')).length"

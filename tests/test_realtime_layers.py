@@ -99,24 +99,29 @@ def test_the_forecast_is_a_dashed_line_per_city_from_its_newest_reading(forecast
     feed = WeatherFeed(DemoProvider(), CITIES, history)
     tab = StreamingTab(feed=feed, forecast=forecast, settings=ViewerSettings(units="metric"))
     try:
-        for quantity, source in tab.forecast_lines.items():
-            data = source.data
-            assert list(data["city"]) == list(CITIES)
-            assert list(data["color"]) == list(city_colors(CITIES).values())
-            for city, xs in zip(data["city"], data["xs"], strict=True):
-                dots = tab.dots.data
-                newest = dots["time"][list(dots["city"]).index(city)]
-                assert xs[0] == newest
-                hours = (xs[-1] - time.time() * 1000) / 3_600_000
-                assert FORECAST_HOURS - 1.5 <= hours <= FORECAST_HOURS + 1
-            assert all(label.startswith("forecast, fetched ") for label in data["label"])
-            renderer = tab.figures[quantity].select_one({"type": GlyphRenderer, "name": "forecast"})
+        data = tab.forecast_lines.data
+        assert list(data["city"]) == list(CITIES)
+        assert list(data["color"]) == list(city_colors(CITIES).values())
+        dots = tab.dots.data
+        for n, (city, xs) in enumerate(zip(data["city"], data["xs"], strict=True)):
+            at = list(dots["city"]).index(city)
+            assert xs[0] == dots["time"][at]
+            for quantity in ("temperature", "humidity", "wind_speed"):
+                assert len(data[quantity][n]) == len(xs)
+                assert data[quantity][n][0] == dots[quantity][at]
+            hours = (xs[-1] - time.time() * 1000) / 3_600_000
+            assert FORECAST_HOURS - 1.5 <= hours <= FORECAST_HOURS + 1
+        assert all(label.startswith("forecast, fetched ") for label in data["label"])
+        for quantity, fig in tab.figures.items():
+            renderer = fig.select_one({"type": GlyphRenderer, "name": "forecast"})
+            assert renderer.data_source is tab.forecast_lines
+            assert renderer.glyph.ys == quantity
             assert renderer.glyph.line_dash == "dashed" and renderer.visible
         hover = tab.figures["temperature"].select_one({"type": HoverTool, "name": "forecast"})
         assert ("", "@label") in hover.tooltips
-        metric = tab.forecast_lines["temperature"].data["ys"][0][1:]
+        metric = tab.forecast_lines.data["temperature"][0][1:]
         tab.settings.units = "imperial"
-        imperial = tab.forecast_lines["temperature"].data["ys"][0][1:]
+        imperial = tab.forecast_lines.data["temperature"][0][1:]
         np.testing.assert_allclose(imperial, np.asarray(metric) * 9 / 5 + 32)
         assert "°F" in str(hover.tooltips)
     finally:
@@ -168,7 +173,7 @@ def test_a_local_clock_names_the_zone_everywhere_and_the_browser_formats_the_axi
             assert all(isinstance(f, CustomJSHover) for f in tool.formatters.values())
             assert any(name == "Time (IST)" for name, _ in tool.tooltips)
         assert "IST" in tab.status_line.object.text and "times in IST" in tab.legend.object
-        assert tab.forecast_lines["temperature"].data["label"][0].endswith(" IST")
+        assert tab.forecast_lines.data["label"][0].endswith(" IST")
         settings.time_zone = "UTC"
         assert isinstance(x_axis.formatter, DatetimeTickFormatter)
         assert x_axis.axis_label == "Time (UTC)"

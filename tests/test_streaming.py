@@ -120,7 +120,7 @@ def test_the_three_plots_draw_their_own_quantity_from_the_shared_sources(rendere
     for quantity, fig in tab.figures.items():
         overview, forecast, lines, dots = fig.renderers
         assert overview.data_source is tab.overview[quantity]
-        assert forecast.data_source is tab.forecast_lines[quantity]
+        assert forecast.data_source is tab.forecast_lines and forecast.glyph.ys == quantity
         assert forecast.glyph.line_dash == "dashed"
         assert (lines.glyph.y0, lines.glyph.y1) == (f"{quantity}_start", quantity)
         assert dots.glyph.y == quantity

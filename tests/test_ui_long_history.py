@@ -19,7 +19,8 @@ LAYERS_JS = """() => {
   const out = {};
   for (const doc of Bokeh.documents) {
     for (const m of doc._all_models.values()) {
-      if (m.type === 'ColumnDataSource' && m.name && m.name.endsWith('-temperature')) {
+      if (m.type === 'ColumnDataSource' && m.name &&
+          (m.name.endsWith('-temperature') || m.name === 'realtime-forecast')) {
         const xs = get(m, 'xs'), cities = get(m, 'city');
         out[m.name] = {};
         for (let i = 0; i < xs.length; i++) {
@@ -69,10 +70,10 @@ def test_days_arrive_at_screen_resolution_with_a_dashed_forecast_per_city(three_
             assert 1000 <= line["n"] <= 1500, city
             assert line["last"] - line["first"] >= (DAYS - 0.1) * 86_400_000, city
         page.wait_until(
-            lambda: len(layers(page.page).get("realtime-forecast-temperature", {}))
+            lambda: len(layers(page.page).get("realtime-forecast", {}))
             == len(DEFAULT_CITIES), timeout_s=120, message="a forecast line per city")
         drawn = layers(page.page)
-        for city, line in drawn["realtime-forecast-temperature"].items():
+        for city, line in drawn["realtime-forecast"].items():
             assert line["n"] >= 40, city
             assert line["last"] - drawn[overview][city]["last"] >= 40 * 3_600_000, city
         assert len(drawn["dashes"]) == 3 and all(d not in ("solid", "") for d in drawn["dashes"])

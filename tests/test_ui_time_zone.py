@@ -52,5 +52,7 @@ def test_the_local_clock_follows_the_browsers_zone_and_utc_comes_back(india):
         page.page.get_by_role("button", name="UTC", exact=True).click()
         page.wait_until(lambda: page.page.evaluate(AXIS_TITLE_JS) == "Time (UTC)",
                         timeout_s=60, message="the axis in UTC again")
-        assert "times in UTC" in page_text(page) and "IST" not in page_text(page)
+        page.wait_until(lambda: "times in UTC" in page_text(page)
+                        and "IST" not in page_text(page), timeout_s=60,
+                        message="the status and legend in UTC again")
         assert page.errors == []

@@ -17,9 +17,9 @@ from dashboards.server.status import clock, zone_name
 from weather.models import QUANTITIES
 from weather.units import convert_frame
 
-#: Columns of an overview source; a forecast source adds ``label``.
+#: Columns of an overview source (one per plot), and of the forecast's (one for three).
 OVERVIEW_COLUMNS = ("xs", "ys", "city", "color")
-FORECAST_COLUMNS = (*OVERVIEW_COLUMNS, "label")
+FORECAST_COLUMNS = ("xs", *QUANTITIES, "city", "color", "label")
 _EPOCH = pd.Timestamp(0, tz="UTC")
 
 #: ``lines[quantity]`` is a source's columns, one entry per city.
@@ -47,13 +47,14 @@ def overview_lines(overview: Overview, cities: Sequence[str], units: str,
 
 def forecast_lines(forecast: pd.DataFrame, cities: Sequence[str], units: str,
                    colors: Mapping[str, str], now_ms: float, hours: float,
-                   zone: str | None = None) -> Lines:
-    """Each city's forecast from ``now_ms`` to ``hours`` later, in ``units``.
+                   zone: str | None = None) -> dict[str, list]:
+    """Each city's forecast from ``now_ms`` to ``hours`` later, in ``units``: one source for
+    the three plots, its times (``xs``) sent once and a column of values per quantity.
 
     Hover names it "forecast, fetched HH:MM" on the clock of ``zone`` (None: UTC): providers
     do not say when they issued it.
     """
-    lines = empty(FORECAST_COLUMNS)
+    lines: dict[str, list] = {c: [] for c in FORECAST_COLUMNS}
     if forecast is None or not len(forecast):
         return lines
     frame = forecast.loc[forecast["city"].isin(list(cities))]
@@ -68,10 +69,13 @@ def forecast_lines(forecast: pd.DataFrame, cities: Sequence[str], units: str,
             continue
         order = np.argsort(times[at], kind="stable")
         fetched_s = np.nanmax(fetched[at]) / 1000
-        label = f"forecast, fetched {clock(fetched_s, zone)[:5]} {zone_name(zone, fetched_s)}"
+        lines["city"].append(city)
+        lines["color"].append(colors[city])
+        lines["label"].append(f"forecast, fetched {clock(fetched_s, zone)[:5]} "
+                              f"{zone_name(zone, fetched_s)}")
+        lines["xs"].append(_frozen(times[at][order]))
         for quantity in QUANTITIES:
-            values = frame[quantity].to_numpy(dtype="float64")[at][order]
-            _append(lines[quantity], city, colors[city], times[at][order], values, label=label)
+            lines[quantity].append(_frozen(frame[quantity].to_numpy(dtype="float64")[at][order]))
     return lines
 
 
@@ -79,28 +83,30 @@ def select(lines: Lines, cities: Sequence[str]) -> Lines:
     """The part of ``lines`` for ``cities``, in their order."""
     out: Lines = {}
     for quantity, columns in lines.items():
-        where = {c: i for i, c in enumerate(columns["city"])}
-        picked = [where[c] for c in cities if c in where]
-        out[quantity] = {k: [v[i] for i in picked] for k, v in columns.items()}
+        out[quantity] = select_columns(columns, cities)
     return out
 
 
-def joined(forecast: Lines, dots: Mapping[str, np.ndarray]) -> Lines:
-    """``forecast`` with each city's line starting at its newest reading (``dots``), so the
-    dashed line continues the solid one."""
+def select_columns(columns: dict[str, list], cities: Sequence[str]) -> dict[str, list]:
+    """The entries of one source's ``columns`` for ``cities``, in their order."""
+    where = {c: i for i, c in enumerate(columns["city"])}
+    picked = [where[c] for c in cities if c in where]
+    return {k: [v[i] for i in picked] for k, v in columns.items()}
+
+
+def joined(forecast: dict[str, list], dots: Mapping[str, np.ndarray]) -> dict[str, list]:
+    """``forecast`` with each city's lines starting at its newest reading (``dots``), so the
+    dashed lines continue the solid ones."""
     newest = {c: i for i, c in enumerate(dots["city"])}
-    out: Lines = {}
-    for quantity, columns in forecast.items():
-        xs, ys = [], []
-        for city, x, y in zip(columns["city"], columns["xs"], columns["ys"], strict=True):
-            i = newest.get(city)
-            t = dots["time"][i] if i is not None else np.nan
-            v = dots[quantity][i] if i is not None else np.nan
-            if t == t and v == v and (not len(x) or t < x[0]):
-                x, y = np.r_[t, x], np.r_[v, y]
-            xs.append(x)
-            ys.append(y)
-        out[quantity] = {**columns, "xs": xs, "ys": ys}
+    out = {k: list(v) for k, v in forecast.items()}
+    for n, city in enumerate(forecast["city"]):
+        i = newest.get(city)
+        t = dots["time"][i] if i is not None else np.nan
+        x = forecast["xs"][n]
+        if t == t and (not len(x) or t < x[0]):
+            out["xs"][n] = np.r_[t, x]
+            for quantity in QUANTITIES:
+                out[quantity][n] = np.r_[dots[quantity][i], forecast[quantity][n]]
     return out
 
 

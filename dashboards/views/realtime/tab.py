@@ -48,8 +48,8 @@ from weather.models import QUANTITIES, quantity_label
 #: When a plot holds a single moment, the time axis spans this much either side of it.
 LONE_MOMENT_PAD_S = 60.0
 #: Names of the plots' data sources, for whoever looks into a page (tests, benchmarks): the
-#: segments pushed since the overview, the newest readings, and per plot (``-<quantity>``)
-#: the window's overview and the forecast.
+#: segments pushed since the overview, the newest readings, per plot (``-<quantity>``)
+#: the window's overview; and the forecast, one source for the three plots.
 LINES_SOURCE, DOTS_SOURCE = "realtime-lines", "realtime-dots"
 OVERVIEW_SOURCE, FORECAST_SOURCE = "realtime-overview", "realtime-forecast"
 #: Hours of forecast drawn after now.
@@ -130,9 +130,8 @@ class StreamingTab(pn.viewable.Viewer):
         self.dots = ColumnDataSource(data=dict(blank.dots), name=DOTS_SOURCE)
         self.overview = {q: ColumnDataSource(data=line_data.empty()[q],
                                              name=f"{OVERVIEW_SOURCE}-{q}") for q in QUANTITIES}
-        self.forecast_lines = {
-            q: ColumnDataSource(data=line_data.empty(line_data.FORECAST_COLUMNS)[q],
-                                name=f"{FORECAST_SOURCE}-{q}") for q in QUANTITIES}
+        self.forecast_lines = ColumnDataSource(
+            data={c: [] for c in line_data.FORECAST_COLUMNS}, name=FORECAST_SOURCE)
         self.now_marks = {q: Span(location=time.time() * 1000, dimension="height",
                                   line_color="#888888", line_dash="dotted", line_width=1)
                           for q in QUANTITIES}
@@ -432,9 +431,8 @@ class StreamingTab(pn.viewable.Viewer):
         self._forecast_key = key
         lines = _forecast_lines(self.forecast, self.forecast.fetched_at, self.settings.units,
                                 zone, tuple(self._feed_cities), int(now_ms // 3_600_000))
-        lines = line_data.joined(line_data.select(lines, self.cities), self.dots.data)
-        for quantity, source in self.forecast_lines.items():
-            source.data = lines[quantity]
+        self.forecast_lines.data = line_data.joined(
+            line_data.select_columns(lines, self.cities), self.dots.data)
 
     def _drawing(self, batch: Batch) -> plot_data.Drawing:
         """What ``batch`` adds to this viewer's plots, made once for every viewer."""
@@ -480,9 +478,9 @@ class StreamingTab(pn.viewable.Viewer):
         overview = GlyphRenderer(data_source=self.overview[quantity], glyph=MultiLine(
             xs="xs", ys="ys", line_color=color, line_width=2))
         forecast = GlyphRenderer(
-            data_source=self.forecast_lines[quantity], name="forecast",
+            data_source=self.forecast_lines, name="forecast",
             visible=self.show_forecast, glyph=MultiLine(
-                xs="xs", ys="ys", line_color=color, line_width=2, line_dash="dashed"))
+                xs="xs", ys=quantity, line_color=color, line_width=2, line_dash="dashed"))
         lines = GlyphRenderer(data_source=self.lines, glyph=Segment(
             x0="start", y0=plot_data.start_column(quantity), x1="time", y1=quantity,
             line_color=color, line_width=2))
@@ -534,7 +532,7 @@ class StreamingTab(pn.viewable.Viewer):
 
 @lru_cache(maxsize=16)
 def _forecast_lines(poll: ForecastPoll, fetched_at: float | None, units: str,
-                    zone: str | None, cities: tuple[str, ...], hour: int) -> line_data.Lines:
+                    zone: str | None, cities: tuple[str, ...], hour: int) -> dict[str, list]:
     """Every city's forecast, made once per forecast, unit system, clock and hour for all
     viewers."""
     return line_data.forecast_lines(poll.frame(), cities, units,
