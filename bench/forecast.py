@@ -57,6 +57,50 @@ def _measure(name: str, provider: Provider, server: ProviderServer, cities: tupl
         f"server latency {server.latency_s * 1e3:.0f} ms; median of {repeats}")
 
 
+def update_bytes(cities: tuple[str, ...]) -> Figure:
+    """Bytes one viewer's page receives when a new forecast replaces the drawn one.
+
+    The floor is the forecast points it replaces, as plain binary pairs: 48 hours of each
+    city on each of the three plots, a float64 time and value each.
+    """
+    from bokeh.document import Document
+    from bokeh.protocol import Protocol
+
+    from dashboards.server.feed import WeatherFeed
+    from dashboards.server.forecast import ForecastPoll
+    from dashboards.server.forecast_store import ForecastStore
+    from dashboards.server.history import History
+    from dashboards.views.realtime.tab import StreamingTab
+    from weather.providers.demo import DemoProvider
+
+    clock = [time.time()]
+    provider = DemoProvider(clock=lambda: clock[0])
+    poll = ForecastPoll(provider, cities, ForecastStore(":memory:"), clock=lambda: clock[0])
+    poll.poll_now()
+    feed = WeatherFeed(provider, cities, History(":memory:"))
+    feed.poll_now()
+    tab = StreamingTab(feed=feed, forecast=poll)
+    doc = Document()
+    doc.add_root(tab.__panel__().get_root(doc))
+    tab.page_loaded()
+    events = []
+    doc.on_change(events.append)
+    clock[0] += 60
+    poll.poll_now()
+    feed.fanout.publish(feed.history.frame().iloc[0:0])  # a push with nothing new
+    tab.settings.units = tab.settings.units  # no change: the push alone redraws
+    feed.poll_now()
+    mine = [e for e in events if getattr(e, "model", None) is tab.forecast_lines]
+    message = Protocol().create("PATCH-DOC", mine)
+    sent = (len(message.header_json) + len(message.metadata_json) + len(message.content_json)
+            + sum(memoryview(buffer.data).nbytes for buffer in message.buffers))
+    points = len(cities) * (HOURS + 1) * 3
+    tab.close()
+    return Figure(f"websocket bytes of a forecast update per viewer, {len(cities)} cities",
+                  sent, points * 16, "B",
+                  f"floor: the {points} points it replaces as float64 time and value pairs")
+
+
 def run(quick: bool) -> list[Figure]:
     repeats = 3 if quick else 7
     cities = city_names(CITIES)
@@ -65,8 +109,9 @@ def run(quick: bool) -> list[Figure]:
             "open-meteo": OpenMeteoProvider(base_url=server.url, geocoding_base_url=server.url),
             "openweather": OpenWeatherProvider(KEY, base_url=server.url),
         }
-        return [_measure(name, provider, server, cities, repeats)
-                for name, provider in providers.items()]
+        return [*(_measure(name, provider, server, cities, repeats)
+                  for name, provider in providers.items()),
+                update_bytes(city_names(7)), update_bytes(cities)]
 
 
 if __name__ == "__main__":
