@@ -34,7 +34,8 @@ from bench.harness import (
 )
 
 #: Timed benchmarks, one at a time, in this order; each is the module ``bench.<name>``.
-TIMED = ("client", "forecast", "refresh", "page_load", "tiles", "idle_page", "backfill", "push")
+TIMED = ("client", "forecast", "refresh", "page_load", "tiles", "idle_page", "backfill",
+         "long_history", "push")
 #: Counting benchmarks after the timed ones: each group side by side, the groups in turn.
 #: Memory goes last, on its own: beside the browsers of the others it opened only about
 #: two thirds of its 20 sessions per cycle in its time budget.
