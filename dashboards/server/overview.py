@@ -154,8 +154,9 @@ class OverviewCache:
                 future = self._making[window] = self.executor.submit(self._make, window)
         return future.result()
 
-    def warm(self, windows: Sequence[str] = ("All",)) -> None:
-        """Make ``windows`` in the background, so the first viewer finds them made."""
+    def warm(self, windows: Sequence[str] = ("All", *WINDOWS_S)) -> None:
+        """Make ``windows`` in the background, so the first viewer (and the first switch to
+        each) finds them made: the default page first."""
         with self._lock:
             for window in windows:
                 if window not in self._made and window not in self._making:
