@@ -13,7 +13,8 @@ from bokeh.models.widgets.tables import NumberFormatter
 from dashboards.server.status import clock_utc
 from dashboards.views.refresh.data import MAX_NAME_LENGTH, TABLE_COLUMNS, count_text
 from dashboards.views.refresh.map import MAP_HEIGHT_PX, CityMap
-from dashboards.views.refresh.messages import Notice
+from dashboards.views.refresh.messages import Notice, literal_markdown
+from dashboards.views.refresh.outlook import OUTLOOK_COLUMNS, OUTLOOK_HOURS
 from weather.models import QUANTITIES
 
 if TYPE_CHECKING:
@@ -27,7 +28,8 @@ TABLE_MAX_HEIGHT_PX = 430
 PLAINTEXT = {"type": "plaintext"}
 FORMATTERS = {
     "city": PLAINTEXT, "time": PLAINTEXT, "status": PLAINTEXT,
-    **{q: NumberFormatter(format="0.0", nan_format="–", text_align="right") for q in QUANTITIES},
+    **{q: NumberFormatter(format="0.0", nan_format="–", text_align="right")
+       for q in (*QUANTITIES, *OUTLOOK_COLUMNS)},
 }
 STYLE = {"font-size": "1.15em"}
 SCOPE_NOTE = ("Cities added or removed here are for this page only: the Real Time tab, "
@@ -83,6 +85,10 @@ class RefreshView:
         # The map takes the width the table leaves.
         map_box = pn.Column(self.map.pane, sizing_mode="stretch_width", min_width=300,
                             styles={"flex": "1 1 480px"}, margin=0)
+        # Why a city has no forecast high and low: its own box, so the current weather's
+        # messages (adds, removals, failures) never hide it.
+        self.forecast_message = pn.pane.Alert("", alert_type="warning", visible=False,
+                                              sizing_mode="stretch_width", margin=(5, 10))
         self.table = pn.widgets.Tabulator(
             pd.DataFrame(columns=list(TABLE_COLUMNS)), disabled=True, show_index=False,
             selectable=False, formatters=FORMATTERS, layout="fit_data_stretch",
@@ -103,6 +109,7 @@ class RefreshView:
                                                variant="outline", width=180)
         side = pn.Column(
             self.table,
+            self.forecast_message,
             pn.Row(self.city_input, self.add_button, sizing_mode="stretch_width"),
             self.scope_note,
             self.city_list,
@@ -154,6 +161,16 @@ class RefreshView:
                                       visible=True)
         else:
             self.message.visible = False
+
+    def show_forecast_problems(self, lines: Sequence[str]) -> None:
+        """Each plain-text line as an item of a list that renders it literally."""
+        if lines:
+            items = "\n".join(f"- {literal_markdown(line)}" for line in lines)
+            self.forecast_message.param.update(
+                object=f"Next {OUTLOOK_HOURS} h high and low missing or old:\n\n{items}",
+                visible=True)
+        else:
+            self.forecast_message.visible = False
 
     def show_busy(self, busy: bool, doing: str = "") -> None:
         """Spin beside ``doing`` (plain text) while busy; then show the status again."""
