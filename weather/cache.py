@@ -6,7 +6,7 @@ import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
 
-from weather.models import Observation
+from weather.models import Forecast, Observation
 from weather.providers.base import DEFAULT_FORECAST_HOURS, CityResult, ForecastResult, Provider
 
 
@@ -48,8 +48,9 @@ class CachedProvider(Provider):
 
     def forecast(self, cities: Sequence[str],
                  hours: int = DEFAULT_FORECAST_HOURS) -> list[ForecastResult]:
-        """Each city's forecast of ``hours`` from the last ``forecast_ttl_s`` seconds, fetching
-        only what is missing; a call that raises (rate limit, key) caches nothing."""
+        """Each city's forecast of ``hours`` from the last ``forecast_ttl_s`` seconds (a city's
+        failure: ``ttl_s``), fetching only what is missing; a call that raises (rate limit,
+        key) caches nothing."""
         with self._forecast_lock:
             now = self._clock()
             missing = [c for c in dict.fromkeys(cities)
@@ -61,14 +62,18 @@ class CachedProvider(Provider):
                     self._forecasts[(city, hours)] = (fetched_at, result)
             return [self._forecasts[(c, hours)][1] for c in cities]
 
+    def _fresh_forecast(self, key: tuple[str, int], now: float) -> bool:
+        entry = self._forecasts.get(key)
+        if entry is None:
+            return False
+        # A city's failure is kept only as long as a current-weather answer: it may pass.
+        ttl_s = self.forecast_ttl_s if isinstance(entry[1], Forecast) else self.ttl_s
+        return now - entry[0] < ttl_s
+
     def past(self, cities: Sequence[str], days: int, *, step_s: float = 3600.0,
              now_s: float | None = None) -> Iterable[Observation]:
         """The wrapped provider's past, uncached (a backfill is a one-off)."""
         return self.provider.past(cities, days, step_s=step_s, now_s=now_s)
-
-    def _fresh_forecast(self, key: tuple[str, int], now: float) -> bool:
-        entry = self._forecasts.get(key)
-        return entry is not None and now - entry[0] < self.forecast_ttl_s
 
     def _fresh(self, city: str, now: float) -> bool:
         entry = self._entries.get(city)
