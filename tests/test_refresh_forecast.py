@@ -160,13 +160,16 @@ def test_switching_column_and_units_redraws_high_low_and_titles(server, kind):
             shown = tab.view.table.value.set_index("city")
             assert shown.loc["San Diego", "high"] == expected_high_low(
                 poll.frame(), "San Diego", column, units, now_s)[0]
-            titles = tab.view.table.titles
-            assert titles["high"].startswith("Next 24 h high ")
-            assert titles["low"].endswith(
-                {"temperature": {"metric": "temp (°C)", "imperial": "temp (°F)"},
-                 "wind_speed": {"metric": "wind (m/s)", "imperial": "wind (mph)"},
-                 "humidity": {"metric": "humidity (%)", "imperial": "humidity (%)"}}
-                [column][units])
+            table = tab.view.table
+            assert (table.titles["high"], table.titles["low"]) == ("High", "Low")
+            # The header over both names the quantity and its unit.
+            (header,) = table.groups
+            assert table.groups[header] == ["high", "low"]
+            assert header == "Next 24 h " + {
+                "temperature": {"metric": "temp (°C)", "imperial": "temp (°F)"},
+                "wind_speed": {"metric": "wind (m/s)", "imperial": "wind (mph)"},
+                "humidity": {"metric": "humidity (%)", "imperial": "humidity (%)"}}[column][units]
+            assert table.css_classes == [f"by-{column}"]
     assert len(server.requests) == asked
 
 

@@ -108,9 +108,9 @@ def test_the_table_gets_the_columns_after_the_quantities_with_titled_units():
     out = outlook.with_outlook(table, hl)
     assert out.columns.tolist() == ["city", "temperature", "high", "low", "time", "status"]
     assert out["high"].tolist() == [7.0, 9.0]
-    assert outlook.outlook_titles("temperature", "imperial") == {
-        "high": "Next 24 h high temp (°F)", "low": "Next 24 h low temp (°F)"}
-    assert outlook.outlook_titles("wind_speed", "metric")["high"] == "Next 24 h high wind (m/s)"
+    assert outlook.outlook_header("temperature", "imperial") == "Next 24 h temp (°F)"
+    assert outlook.outlook_header("wind_speed", "metric") == "Next 24 h wind (m/s)"
+    assert outlook.outlook_header("humidity", "imperial") == "Next 24 h humidity (%)"
 
 
 def test_a_failed_new_forecast_keeps_the_older_one():

@@ -20,7 +20,8 @@ from weather.models import QUANTITIES
 if TYPE_CHECKING:
     from dashboards.views.refresh.tab import RefreshTab
 
-TABLE_WIDTH_PX = 700
+#: Every column of the table, the forecast's high and low included, fits this width.
+TABLE_WIDTH_PX = 840
 #: Cities the table shows without scrolling, and its height when it holds more.
 TABLE_MAX_ROWS = 12
 TABLE_MAX_HEIGHT_PX = 430
@@ -46,9 +47,29 @@ TABLE_CSS = """
 }
 /* On a narrow screen the table scrolls sideways inside its own box, not the page. */
 .tabulator { max-width: 100%; }
+/* The forecast's header wraps over its two columns rather than widening them. */
+.tabulator .tabulator-header .tabulator-col.tabulator-col-group .tabulator-col-content
+  .tabulator-col-title { white-space: normal; text-overflow: clip; text-align: center; }
 .tabulator .tabulator-row.tabulator-row-even,
 .tabulator .tabulator-row.tabulator-row-even .tabulator-cell {
   background-color: var(--panel-surface-color); color: var(--panel-on-surface-color);
+}
+"""
+#: On a phone the table keeps the city, the chosen quantity now, its next 24 h high and low,
+#: and the status; the other columns, a swipe away before, are left out. Sort arrows, drawn
+#: only while sorted, leave their room to the values, so the rest fits a phone's width.
+#: The table's class names the chosen quantity (``by-<column>``).
+PHONE_TABLE_CSS = "@media (max-width: 700px) {\n" + ",\n".join(
+    f':host(.by-{chosen}) [tabulator-field="{other}"]'
+    for chosen in QUANTITIES for other in (*QUANTITIES, "time")
+    if other != chosen) + """ { display: none !important; }
+.tabulator .tabulator-header .tabulator-col .tabulator-col-content .tabulator-col-title {
+  padding-right: 0 !important; }
+.tabulator .tabulator-header .tabulator-col .tabulator-col-content .tabulator-col-sorter {
+  display: none !important; }
+.tabulator .tabulator-header .tabulator-col[aria-sort="ascending"] .tabulator-col-sorter,
+.tabulator .tabulator-header .tabulator-col[aria-sort="descending"] .tabulator-col-sorter {
+  display: flex !important; }
 }
 """
 #: A spinning arc, shown only while the Refresh tab waits for a fetch. Turned by CSS, which
@@ -92,7 +113,7 @@ class RefreshView:
         self.table = pn.widgets.Tabulator(
             pd.DataFrame(columns=list(TABLE_COLUMNS)), disabled=True, show_index=False,
             selectable=False, formatters=FORMATTERS, layout="fit_data_stretch",
-            sizing_mode="stretch_width", stylesheets=[TABLE_CSS],
+            sizing_mode="stretch_width", stylesheets=[TABLE_CSS, PHONE_TABLE_CSS],
         )
         self.city_input = pn.widgets.TextInput(
             label="Add a city", placeholder="City name, e.g. Chicago",
@@ -131,11 +152,16 @@ class RefreshView:
             sizing_mode="stretch_width",
         )
 
-    def show_table(self, frame: pd.DataFrame, titles: dict[str, str]) -> None:
+    def show_table(self, frame: pd.DataFrame, titles: dict[str, str], outlook_header: str,
+                   column: str) -> None:
+        """Show ``frame`` under ``titles``, the forecast's columns grouped under
+        ``outlook_header``; ``column`` is the quantity the forecast is of."""
         # A long list scrolls beside the map, and the browser then draws only the rows in
         # view: redrawing all of 30 rows took a third of a refresh's time in the browser.
         height = TABLE_MAX_HEIGHT_PX if len(frame) > TABLE_MAX_ROWS else None
-        self.table.param.update(value=frame, titles=titles, height=height)
+        self.table.param.update(value=frame, titles=titles, height=height,
+                                groups={outlook_header: list(OUTLOOK_COLUMNS)},
+                                css_classes=[f"by-{column}"])
 
     def show_cities(self, cities: Sequence[str]) -> None:
         self.city_list.param.update(options=list(cities),

@@ -15,7 +15,9 @@ from weather.units import convert_frame
 OUTLOOK_HOURS = 24
 #: The table's forecast columns, after the current values.
 OUTLOOK_COLUMNS = ("high", "low")
-#: Quantity names in the forecast headers ("Next 24 h high temp (°F)").
+#: The headers of the forecast columns, under ``outlook_header``.
+OUTLOOK_TITLES = {"high": "High", "low": "Low"}
+#: Quantity names in the forecast's header ("Next 24 h temp (°F)").
 HEADER_NAMES = {"temperature": "temp", "humidity": "humidity", "wind_speed": "wind"}
 
 
@@ -46,10 +48,9 @@ def with_outlook(table: pd.DataFrame, outlook: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def outlook_titles(column: str, units: Units) -> dict[str, str]:
-    """The headers of the forecast columns: ``"Next 24 h high temp (°F)"``."""
-    name, symbol = HEADER_NAMES[column], UNIT_SYMBOLS[units][column]
-    return {side: f"Next {OUTLOOK_HOURS} h {side} {name} ({symbol})" for side in OUTLOOK_COLUMNS}
+def outlook_header(column: str, units: Units) -> str:
+    """The header over the high and low columns: ``"Next 24 h temp (°F)"``."""
+    return f"Next {OUTLOOK_HOURS} h {HEADER_NAMES[column]} ({UNIT_SYMBOLS[units][column]})"
 
 
 def merge_forecasts(older: pd.DataFrame, new: pd.DataFrame) -> pd.DataFrame:

@@ -124,7 +124,11 @@ class RefreshTab(pn.viewable.Viewer):
         return outlook.with_outlook(table, self.outlook(now_s))
 
     def table_titles(self) -> dict[str, str]:
-        return {**rd.table_titles(self.units), **outlook.outlook_titles(self.column, self.units)}
+        return {**rd.table_titles(self.units), **outlook.OUTLOOK_TITLES}
+
+    def outlook_header(self) -> str:
+        """The header over the high and low columns, naming the quantity and its unit."""
+        return outlook.outlook_header(self.column, self.units)
 
     def forecast_data(self) -> pd.DataFrame:
         """The newest forecast held of every city (metric): the shared poll's and our own."""
@@ -167,7 +171,8 @@ class RefreshTab(pn.viewable.Viewer):
         self.view.map.show(self.map_data(), self.column, self.map_label(), self._map_tiles())
 
     def _update_table(self) -> None:
-        self.view.show_table(self.table_data(), self.table_titles())
+        self.view.show_table(self.table_data(), self.table_titles(), self.outlook_header(),
+                             self.column)
         self.view.show_forecast_problems(self.forecast_problems())
 
     def _update_views(self) -> None:
