@@ -6,7 +6,6 @@ import logging
 import time
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
-from datetime import UTC, datetime
 from functools import partial
 from typing import Any
 
@@ -23,9 +22,8 @@ from dashboards.views.refresh import messages as msg
 from dashboards.views.refresh import outlook
 from dashboards.views.refresh.jobs import SingleJob
 from dashboards.views.refresh.layout import RefreshView
+from dashboards.views.refresh.own_forecast import OwnForecasts, ask_forecast
 from dashboards.views.settings import ViewerSettings
-from weather.api import forecast_frame
-from weather.errors import WeatherError
 from weather.models import Observation, quantity_label
 from weather.providers.base import DEFAULT_FORECAST_HOURS, Provider
 
@@ -77,9 +75,7 @@ class RefreshTab(pn.viewable.Viewer):
         self.param.column.objects = rd.column_choices(settings.units)
         self._page_ready = False
         self._stale: list[str] = []  # cities whose last fetch failed, older values shown
-        # The forecasts this viewer fetched itself (metric), and why a city's last one failed.
-        self._own_forecast = empty_forecast()
-        self._forecast_problems: dict[str, str] = {}
+        self._own = OwnForecasts()
         self._job = SingleJob(self._update_busy)
         # Cities the feed has not polled yet are not failures worth a message.
         results = self.results()
@@ -118,10 +114,12 @@ class RefreshTab(pn.viewable.Viewer):
         """The colour bar's title, e.g. "Temperature (°F)"."""
         return quantity_label(self.column, self.units)
 
-    def table_data(self, now_s: float | None = None) -> pd.DataFrame:
-        """The table's rows: current values, then the next 24 h high and low of ``column``."""
+    def table_data(self, now_s: float | None = None,
+                   high_low: pd.DataFrame | None = None) -> pd.DataFrame:
+        """The table's rows: current values, then the next 24 h high and low of ``column``
+        (``high_low`` when already computed)."""
         table = rd.table_frame(self.results(), self.units, stale=self._stale)
-        return outlook.with_outlook(table, self.outlook(now_s))
+        return outlook.with_outlook(table, self.outlook(now_s) if high_low is None else high_low)
 
     def table_titles(self) -> dict[str, str]:
         return {**rd.table_titles(self.units), **outlook.OUTLOOK_TITLES}
@@ -133,7 +131,7 @@ class RefreshTab(pn.viewable.Viewer):
     def forecast_data(self) -> pd.DataFrame:
         """The newest forecast held of every city (metric): the shared poll's and our own."""
         shared = self.forecast.frame() if self.forecast is not None else empty_forecast()
-        own = self._own_forecast[~self._own_forecast["city"].isin(shared["city"])]
+        own = self._own.without(shared["city"])
         frames = [f for f in (shared, own) if not f.empty]
         return pd.concat(frames, ignore_index=True) if frames else empty_forecast()
 
@@ -151,16 +149,18 @@ class RefreshTab(pn.viewable.Viewer):
         shared = self._shared_cities()
         return [c for c in self.cities if c not in shared]
 
-    def forecast_problems(self, now_s: float | None = None) -> list[str]:
+    def forecast_problems(self, now_s: float | None = None,
+                          high_low: pd.DataFrame | None = None) -> list[str]:
         """One plain-text line per city without a next 24 h high and low, saying why."""
-        problems = dict(self._forecast_problems)
+        problems = dict(self._own.problems)
         if self.forecast is not None:
             status = self.forecast.status()
             if status.error:
                 problems.update({c: f"the forecast poll failed: {status.error}"
                                  for c in self.forecast.cities})
             problems.update({city: reason for city, reason, _ in status.failing})
-        return outlook.problem_lines(self.cities, self.outlook(now_s), problems)
+        return outlook.problem_lines(
+            self.cities, self.outlook(now_s) if high_low is None else high_low, problems)
 
     def _map_tiles(self) -> str | None:
         # Tiles wait for the page to load: BokehJS does not report a page ready while tiles
@@ -171,9 +171,11 @@ class RefreshTab(pn.viewable.Viewer):
         self.view.map.show(self.map_data(), self.column, self.map_label(), self._map_tiles())
 
     def _update_table(self) -> None:
-        self.view.show_table(self.table_data(), self.table_titles(), self.outlook_header(),
-                             self.column)
-        self.view.show_forecast_problems(self.forecast_problems())
+        now_s = time.time()
+        high_low = self.outlook(now_s)
+        self.view.show_table(self.table_data(now_s, high_low), self.table_titles(),
+                             self.outlook_header(), self.column)
+        self.view.show_forecast_problems(self.forecast_problems(now_s, high_low))
 
     def _update_views(self) -> None:
         with pn.io.hold():
@@ -219,35 +221,13 @@ class RefreshTab(pn.viewable.Viewer):
             forecast = pool.submit(_outcome, self._ask_forecast, own)
             return _outcome(self.provider.current, cities), forecast.result()
 
-    def _ask_forecast(self, cities: list[str]) -> tuple[list, datetime]:
-        fetched_at = datetime.now(UTC)
-        return self.provider.forecast(cities, self.forecast_hours), fetched_at
-
-    def _take_forecast(self, cities: list[str], outcome: Any) -> None:
-        """Keep the forecast fetched for ``cities``, or why there is none (a city whose new
-        forecast failed keeps its older one)."""
-        if isinstance(outcome, Exception):
-            log.warning("refresh: forecast failed: %s", msg.describe(outcome))
-            reason = outcome.status if isinstance(outcome, WeatherError) else "failed"
-            problems = dict.fromkeys(cities, reason)
-        else:
-            results, fetched_at = outcome
-            frame = forecast_frame(cities, results, fetched_at, "metric",
-                                   provider=self.provider.name)
-            failed = rd.failed_rows(frame)
-            for row in failed.itertuples():
-                log.warning("refresh: forecast for %s: %s (%s)", row.city, row.status,
-                            row.error)
-            problems = dict(zip(failed["city"], failed["status"], strict=True))
-            self._own_forecast = outlook.merge_forecasts(self._own_forecast, frame)
-        for city in cities:
-            self._forecast_problems.pop(city, None)
-        self._forecast_problems.update(problems)
+    def _ask_forecast(self, cities: list[str]) -> Any:
+        return ask_forecast(self.provider, cities, self.forecast_hours)
 
     def _on_fetched(self, cities: list[str], own: list[str], outcome: Any) -> None:
         current, forecast = outcome
         if own:
-            self._take_forecast(own, forecast)
+            self._own.take(own, forecast, self.provider.name)
         self._on_current(cities, current)
 
     def _on_current(self, cities: list[str], outcome: Any) -> None:
@@ -326,7 +306,7 @@ class RefreshTab(pn.viewable.Viewer):
             current, forecast = outcome
             result = current[0]
             if forecast is not None:
-                self._take_forecast([name], forecast)
+                self._own.take([name], forecast, self.provider.name)
         if not isinstance(result, Observation):
             log.warning("refresh: %r not added: %s", name, msg.describe(result))
             self._say(msg.not_added(name, result, demo=self.provider.name == "demo"))
