@@ -41,12 +41,20 @@ TABLE_CSS = """
 .tabulator .tabulator-tableholder, .tabulator .tabulator-tableholder .tabulator-table,
 .tabulator .tabulator-row, .tabulator .tabulator-row .tabulator-cell,
 .tabulator .tabulator-header .tabulator-col .tabulator-col-content,
-.tabulator .tabulator-header .tabulator-col .tabulator-col-title {
+.tabulator .tabulator-header .tabulator-col .tabulator-col-title,
+.tabulator .tabulator-header .tabulator-col.tabulator-sortable.tabulator-col-sorter-element {
   background-color: var(--panel-background-color); color: var(--panel-on-background-color);
   border-color: color-mix(in srgb, var(--panel-on-background-color) 25%, transparent);
 }
 /* On a narrow screen the table scrolls sideways inside its own box, not the page. */
 .tabulator { max-width: 100%; }
+/* The forecast's header group in the theme's colours too, its lines as faint as the rest. */
+.tabulator .tabulator-header .tabulator-col.tabulator-col-group,
+.tabulator .tabulator-header .tabulator-col.tabulator-col-group .tabulator-col-group-cols {
+  background-color: var(--panel-background-color) !important;
+  border-color: color-mix(in srgb, var(--panel-on-background-color) 25%, transparent)
+    !important;
+}
 /* The forecast's header wraps over its two columns rather than widening them. */
 .tabulator .tabulator-header .tabulator-col.tabulator-col-group .tabulator-col-content
   .tabulator-col-title { white-space: normal; text-overflow: clip; text-align: center; }
