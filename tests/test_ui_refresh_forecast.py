@@ -1,4 +1,4 @@
-"""The Refresh tab's next 24 h high and low in the served app, seen in Chromium."""
+"""The Refresh tab's next 24 h high and low in the served app, seen in Chromium (desktop, phone)."""
 
 from __future__ import annotations
 
@@ -86,3 +86,45 @@ def test_every_city_shows_its_next_24_h_high_and_low(browser_context):
                 ".tabulator-col-title").all_inner_texts()], 30, "the wind header")
         app_page.wait_until(lambda: filled(page, [*CITIES, ADDED]), 30, "wind high and low")
         assert app_page.errors == [], app_page.errors
+
+
+# The right edge of each visible column header and of the table's own box.
+HEADER_EDGES_JS = """t => ({
+    box: t.getBoundingClientRect().right,
+    cols: Object.fromEntries(Array.from(t.querySelectorAll('.tabulator-col[tabulator-field]'))
+        .filter(c => c.getBoundingClientRect().width > 0)
+        .map(c => [c.getAttribute('tabulator-field'), c.getBoundingClientRect().right])),
+})"""
+
+
+def test_a_phone_sees_city_value_high_and_low_without_swiping(playwright_browser):
+    """Test that at 390 × 844 the table shows the city, the chosen quantity and its high and
+    low within the screen, leaving out the other quantities and the time, and that choosing
+    another column shows that one instead."""
+    context = playwright_browser.new_context(viewport={"width": 390, "height": 844},
+                                             is_mobile=True, has_touch=True)
+    try:
+        with ServedApp(REPO_ROOT / "app.py", env={
+                "WEATHER_PROVIDER": "demo", "WEATHER_DB": ":memory:",
+                "WEATHER_TILES": "none"}) as app:
+            app_page = open_app_page(context, app.url, timeout_s=90)
+            page = app_page.page
+            page.locator(".bk-tab", has_text="Refresh").click()
+            app_page.wait_until(lambda: page.locator(".tabulator-row").count() >= 7, 60,
+                                "the table")
+            table_el = page.locator(".tabulator").first
+
+            def shown() -> set[str]:
+                edges = table_el.evaluate(HEADER_EDGES_JS)
+                return {f for f, right in edges["cols"].items() if right <= edges["box"] + 1}
+
+            app_page.wait_until(
+                lambda: {"city", "temperature", "high", "low"} <= shown(), 30,
+                "city, temperature, high and low on screen")
+            assert not {"humidity", "wind_speed", "time"} & shown()
+            page.get_by_label("Colour by").select_option(label="Wind speed (mph)")
+            app_page.wait_until(lambda: {"city", "wind_speed", "high", "low"} <= shown()
+                                and "temperature" not in shown(), 30, "the wind column")
+            assert app_page.errors == [], app_page.errors
+    finally:
+        context.close()
