@@ -154,7 +154,7 @@ class RefreshView:
             pn.FlexBox(self.refresh_button, self.column_select, self.status, flex_wrap="wrap",
                        align_items="flex-start", sizing_mode="stretch_width"),
             self.message,
-            # Side by side where both fit; on a narrower screen (1440 px or less with the side
+            # Side by side where both fit; on a narrower screen (1600 px or less with the side
             # panel open) the table goes below the map instead of past the page's edge.
             pn.FlexBox(map_box, side, flex_wrap="wrap", sizing_mode="stretch_width"),
             sizing_mode="stretch_width",
