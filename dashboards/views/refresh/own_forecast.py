@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -55,6 +55,8 @@ class OwnForecasts:
             self.problems.pop(city, None)
         self.problems.update(problems)
 
-    def without(self, cities: pd.Series) -> pd.DataFrame:
+    def without(self, cities: Collection[str]) -> pd.DataFrame:
         """The rows of every city but ``cities``."""
-        return self.frame[~self.frame["city"].isin(cities)]
+        if self.frame.empty or not cities:
+            return self.frame
+        return self.frame[~self.frame["city"].isin(list(cities))]

@@ -131,7 +131,7 @@ class RefreshTab(pn.viewable.Viewer):
     def forecast_data(self) -> pd.DataFrame:
         """The newest forecast held of every city (metric): the shared poll's and our own."""
         shared = self.forecast.frame() if self.forecast is not None else empty_forecast()
-        own = self._own.without(shared["city"])
+        own = self._own.without(set(shared["city"].unique()))
         frames = [f for f in (shared, own) if not f.empty]
         return pd.concat(frames, ignore_index=True) if frames else empty_forecast()
 
