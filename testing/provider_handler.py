@@ -19,6 +19,9 @@ if TYPE_CHECKING:
 
 ENDPOINTS = {"/data/2.5/weather": "openweather", "/data/2.5/forecast": "openweather_forecast",
              "/v1/forecast": "forecast", "/v1/search": "geocoding"}
+#: A fault endpoint narrower than "forecast": Open-Meteo requests asking ``hourly=`` (the
+#: forecast, the past), so a fault can spare the current weather on the same path.
+HOURLY_ENDPOINT = "forecast_hourly"
 #: The endpoints that answer errors in OpenWeather's format.
 OPENWEATHER_ENDPOINTS = ("openweather", "openweather_forecast")
 _MALFORMED = b'{"cod": 200, "main": {"temp": 12.'
@@ -155,7 +158,9 @@ class FakeProviderHandler(BaseHTTPRequestHandler):
             cities = self._forecast_cities(query)
         else:
             cities = [query.get("q" if endpoint in OPENWEATHER_ENDPOINTS else "name", "")]
-        fault, faulty_city = fake._take_fault(endpoint, cities)
+        kinds = (endpoint, HOURLY_ENDPOINT) if endpoint == "forecast" and "hourly" in query \
+            else (endpoint,)
+        fault, faulty_city = fake._take_fault(kinds, cities)
         if fake._wait(fake.latency_s):
             raise ConnectionAbortedError
         spoil = self._apply(fault, endpoint)

@@ -29,7 +29,13 @@ import time
 from collections.abc import Callable, Iterable
 from http.server import ThreadingHTTPServer
 
-from testing.provider_handler import ENDPOINTS, FakeProviderHandler, Fault, RequestRecord
+from testing.provider_handler import (
+    ENDPOINTS,
+    HOURLY_ENDPOINT,
+    FakeProviderHandler,
+    Fault,
+    RequestRecord,
+)
 from weather.cities import CITIES, City, normalise_name
 
 __all__ = ["EXTRA_CITIES", "FAULTS", "Fault", "ProviderServer", "RequestRecord"]
@@ -156,12 +162,13 @@ class ProviderServer:
         """Answer with fault ``kind`` for ``city`` (None: every request) ``times`` times.
 
         ``endpoint`` limits it to ``"openweather"``, ``"openweather_forecast"``, ``"forecast"``
-        (Open-Meteo, current and hourly) or ``"geocoding"``;
+        (Open-Meteo, current and hourly), ``"forecast_hourly"`` (Open-Meteo's ``hourly=``
+        requests only) or ``"geocoding"``;
         ``retry_after_s`` is the 429's ``Retry-After`` (seconds, an HTTP date, or None).
         """
         if kind not in FAULTS:
             raise ValueError(f"unknown fault {kind!r}; choose one of: {', '.join(FAULTS)}")
-        if endpoint is not None and endpoint not in ENDPOINTS.values():
+        if endpoint is not None and endpoint not in (*ENDPOINTS.values(), HOURLY_ENDPOINT):
             raise ValueError(f"unknown endpoint {endpoint!r}")
         with self._lock:
             self._faults[None if city is None else normalise_name(city)] = Fault(
@@ -225,9 +232,10 @@ class ProviderServer:
                     return place
         return City(f"{lat:.4f},{lon:.4f}", lat, lon)
 
-    def _take_fault(self, endpoint: str,
+    def _take_fault(self, endpoints: tuple[str, ...],
                     cities: list[str]) -> tuple[Fault | None, str | None]:
-        """The fault for a request about ``cities`` (theirs before the global one), counted.
+        """The fault for a request to any of ``endpoints`` about ``cities`` (theirs before
+        the global one), counted.
 
         Returns the fault and the city it was set for (None for a global fault).
         """
@@ -235,7 +243,7 @@ class ProviderServer:
             for city in [*cities, None]:
                 key = None if city is None else normalise_name(city)
                 fault = self._faults.get(key)
-                if fault is not None and fault.endpoint in (None, endpoint):
+                if fault is not None and fault.endpoint in (None, *endpoints):
                     if fault.times is not None:
                         fault.times -= 1
                         if fault.times <= 0:

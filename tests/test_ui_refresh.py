@@ -288,8 +288,11 @@ def test_full_app_refresh_tab_by_its_label(server, browser_context, blocked_requ
         choose(page, "Wind speed (m/s)")
         app_page.wait_until(lambda: colour_bar_titles(page) == ["Wind speed (m/s)"],
                             message="the metric wind colour bar")
-        headers = page.locator(".tabulator-col-title").filter(visible=True).all_inner_texts()
-        assert {"Temp (°C)", "Wind (m/s)", "Time (UTC)"} <= set(headers)
+        # The table's columns are drawn again after the colour bar's update.
+        headers = lambda: set(  # noqa: E731
+            page.locator(".tabulator-col-title").filter(visible=True).all_inner_texts())
+        app_page.wait_until(lambda: {"Temp (°C)", "Wind (m/s)", "Time (UTC)"} <= headers(),
+                            message="the metric headers")
         # On a 1280 px screen with the side panel open, the table goes below the map rather
         # than past the page's right edge, where its last columns could not be seen.
         right = page.locator(".tabulator-col").filter(visible=True).evaluate_all(

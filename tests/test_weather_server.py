@@ -142,6 +142,18 @@ def test_fault_times_and_request_log(server):
         server.set_fault("flood")
 
 
+def test_an_hourly_fault_spares_open_meteos_current_weather(server):
+    """Test that a fault on "forecast_hourly" answers Open-Meteo's hourly= requests only:
+    current= on the same path still answers."""
+    server.set_fault("429", endpoint="forecast_hourly")
+    place = {"latitude": "36.7378", "longitude": "-119.7871"}
+    hourly = get(server, "/v1/forecast", hourly="temperature_2m", **place)
+    current = get(server, "/v1/forecast", current="temperature_2m", **place)
+    assert (hourly.status_code, current.status_code) == (429, 200)
+    with pytest.raises(ValueError, match="endpoint"):
+        server.set_fault("429", endpoint="hourly")
+
+
 def test_a_timeout_fault_is_interrupted_by_stop():
     """Test that stop() ends a request sleeping in a timeout fault at once."""
     server = ProviderServer(timeout_fault_s=60).start()

@@ -181,6 +181,7 @@ class Dashboard(pn.viewable.Viewer):
         # It opens on the feed's newest data: showing it asks no provider.
         return RefreshTab(
             provider=runtime.shared_refresh_provider(self.config),
+            forecast=runtime.shared_forecast(self.config),
             cities=list(self.address.cities or self.config.cities),
             settings=self.settings,
             tiles=self.config.tiles,

@@ -71,7 +71,7 @@ class PageDesign(pn.theme.Native):
 KIOSK_CSS = """
 #header, #sidebar { display: none !important; }
 #main { padding: 8px 16px; }
-:root { --weather-table-width: 880px; --weather-status-font-size: 20px; }
+:root { --weather-table-width: 1000px; --weather-status-font-size: 20px; }
 """
 #: Text in a kiosk is read from across a room: at least 18 px everywhere.
 KIOSK_TEXT_CSS = """

@@ -29,6 +29,9 @@ _refresh_provider: CachedProvider | None = None
 
 #: Seconds a Refresh result is reused for any viewer: upstream data changes every few minutes.
 REFRESH_CACHE_S = 10.0
+#: Seconds a forecast a viewer's Refresh fetched (a city the viewer added) is reused for any
+#: viewer: forecasts change hourly at most.
+REFRESH_FORECAST_CACHE_S = 600.0
 
 
 def start_process(environ: Mapping[str, str] | None = None) -> WeatherFeed | None:
@@ -81,7 +84,8 @@ def shared_refresh_provider(config: AppConfig) -> Provider:
     feed = shared_feed(config)
     with _lock:
         if _refresh_provider is None or _refresh_provider.provider is not feed.provider:
-            _refresh_provider = CachedProvider(feed.provider, ttl_s=REFRESH_CACHE_S)
+            _refresh_provider = CachedProvider(feed.provider, ttl_s=REFRESH_CACHE_S,
+                                               forecast_ttl_s=REFRESH_FORECAST_CACHE_S)
         return _refresh_provider
 
 

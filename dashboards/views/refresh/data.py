@@ -8,6 +8,7 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
+from dashboards.views.refresh.outlook import OUTLOOK_COLUMNS
 from weather.api import FRAME_COLUMNS, results_frame
 from weather.models import QUANTITIES, QUANTITY_NAMES, UNIT_SYMBOLS, Units, quantity_label
 from weather.providers.base import CityResult
@@ -16,7 +17,7 @@ from weather.units import convert_frame
 #: Columns of the frame drawn on the map; ``value`` is the chosen quantity in display units.
 MAP_COLUMNS = ("city", "lat", "lon", "value", "value_text", "time_text")
 #: Columns of the table, in order; their titles come from ``table_titles``.
-TABLE_COLUMNS = ("city", *QUANTITIES, "time", "status")
+TABLE_COLUMNS = ("city", *QUANTITIES, *OUTLOOK_COLUMNS, "time", "status")
 TIME_FORMAT = "%Y-%m-%d %H:%M"
 #: The table's shorter form, so every column fits beside the map; it still sorts as time.
 TABLE_TIME_FORMAT = "%m-%d %H:%M"

@@ -13,13 +13,15 @@ from bokeh.models.widgets.tables import NumberFormatter
 from dashboards.server.status import clock_utc
 from dashboards.views.refresh.data import MAX_NAME_LENGTH, TABLE_COLUMNS, count_text
 from dashboards.views.refresh.map import MAP_HEIGHT_PX, CityMap
-from dashboards.views.refresh.messages import Notice
+from dashboards.views.refresh.messages import Notice, literal_markdown
+from dashboards.views.refresh.outlook import OUTLOOK_COLUMNS, OUTLOOK_HOURS
 from weather.models import QUANTITIES
 
 if TYPE_CHECKING:
     from dashboards.views.refresh.tab import RefreshTab
 
-TABLE_WIDTH_PX = 700
+#: Every column of the table, the forecast's high and low included, fits this width.
+TABLE_WIDTH_PX = 840
 #: Cities the table shows without scrolling, and its height when it holds more.
 TABLE_MAX_ROWS = 12
 TABLE_MAX_HEIGHT_PX = 430
@@ -27,7 +29,8 @@ TABLE_MAX_HEIGHT_PX = 430
 PLAINTEXT = {"type": "plaintext"}
 FORMATTERS = {
     "city": PLAINTEXT, "time": PLAINTEXT, "status": PLAINTEXT,
-    **{q: NumberFormatter(format="0.0", nan_format="–", text_align="right") for q in QUANTITIES},
+    **{q: NumberFormatter(format="0.0", nan_format="–", text_align="right")
+       for q in (*QUANTITIES, *OUTLOOK_COLUMNS)},
 }
 STYLE = {"font-size": "1.15em"}
 SCOPE_NOTE = ("Cities added or removed here are for this page only: the Real Time tab, "
@@ -38,15 +41,43 @@ TABLE_CSS = """
 .tabulator .tabulator-tableholder, .tabulator .tabulator-tableholder .tabulator-table,
 .tabulator .tabulator-row, .tabulator .tabulator-row .tabulator-cell,
 .tabulator .tabulator-header .tabulator-col .tabulator-col-content,
-.tabulator .tabulator-header .tabulator-col .tabulator-col-title {
+.tabulator .tabulator-header .tabulator-col .tabulator-col-title,
+.tabulator .tabulator-header .tabulator-col.tabulator-sortable.tabulator-col-sorter-element {
   background-color: var(--panel-background-color); color: var(--panel-on-background-color);
   border-color: color-mix(in srgb, var(--panel-on-background-color) 25%, transparent);
 }
 /* On a narrow screen the table scrolls sideways inside its own box, not the page. */
 .tabulator { max-width: 100%; }
+/* The forecast's header group in the theme's colours too, its lines as faint as the rest. */
+.tabulator .tabulator-header .tabulator-col.tabulator-col-group,
+.tabulator .tabulator-header .tabulator-col.tabulator-col-group .tabulator-col-group-cols {
+  background-color: var(--panel-background-color) !important;
+  border-color: color-mix(in srgb, var(--panel-on-background-color) 25%, transparent)
+    !important;
+}
+/* The forecast's header wraps over its two columns rather than widening them. */
+.tabulator .tabulator-header .tabulator-col.tabulator-col-group .tabulator-col-content
+  .tabulator-col-title { white-space: normal; text-overflow: clip; text-align: center; }
 .tabulator .tabulator-row.tabulator-row-even,
 .tabulator .tabulator-row.tabulator-row-even .tabulator-cell {
   background-color: var(--panel-surface-color); color: var(--panel-on-surface-color);
+}
+"""
+#: On a phone the table keeps the city, the chosen quantity now, its next 24 h high and low,
+#: and the status; the other columns, a swipe away before, are left out. Sort arrows, drawn
+#: only while sorted, leave their room to the values, so the rest fits a phone's width.
+#: The table's class names the chosen quantity (``by-<column>``).
+PHONE_TABLE_CSS = "@media (max-width: 700px) {\n" + ",\n".join(
+    f':host(.by-{chosen}) [tabulator-field="{other}"]'
+    for chosen in QUANTITIES for other in (*QUANTITIES, "time")
+    if other != chosen) + """ { display: none !important; }
+.tabulator .tabulator-header .tabulator-col .tabulator-col-content .tabulator-col-title {
+  padding-right: 0 !important; }
+.tabulator .tabulator-header .tabulator-col .tabulator-col-content .tabulator-col-sorter {
+  display: none !important; }
+.tabulator .tabulator-header .tabulator-col[aria-sort="ascending"] .tabulator-col-sorter,
+.tabulator .tabulator-header .tabulator-col[aria-sort="descending"] .tabulator-col-sorter {
+  display: flex !important; }
 }
 """
 #: A spinning arc, shown only while the Refresh tab waits for a fetch. Turned by CSS, which
@@ -83,10 +114,14 @@ class RefreshView:
         # The map takes the width the table leaves.
         map_box = pn.Column(self.map.pane, sizing_mode="stretch_width", min_width=300,
                             styles={"flex": "1 1 480px"}, margin=0)
+        # Why a city has no forecast high and low: its own box, so the current weather's
+        # messages (adds, removals, failures) never hide it.
+        self.forecast_message = pn.pane.Alert("", alert_type="warning", visible=False,
+                                              sizing_mode="stretch_width", margin=(5, 10))
         self.table = pn.widgets.Tabulator(
             pd.DataFrame(columns=list(TABLE_COLUMNS)), disabled=True, show_index=False,
             selectable=False, formatters=FORMATTERS, layout="fit_data_stretch",
-            sizing_mode="stretch_width", stylesheets=[TABLE_CSS],
+            sizing_mode="stretch_width", stylesheets=[TABLE_CSS, PHONE_TABLE_CSS],
         )
         self.city_input = pn.widgets.TextInput(
             label="Add a city", placeholder="City name, e.g. Chicago",
@@ -103,6 +138,7 @@ class RefreshView:
                                                variant="outline", width=180)
         side = pn.Column(
             self.table,
+            self.forecast_message,
             pn.Row(self.city_input, self.add_button, sizing_mode="stretch_width"),
             self.scope_note,
             self.city_list,
@@ -118,17 +154,22 @@ class RefreshView:
             pn.FlexBox(self.refresh_button, self.column_select, self.status, flex_wrap="wrap",
                        align_items="flex-start", sizing_mode="stretch_width"),
             self.message,
-            # Side by side where both fit; on a narrower screen (1440 px or less with the side
+            # Side by side where both fit; on a narrower screen (1600 px or less with the side
             # panel open) the table goes below the map instead of past the page's edge.
             pn.FlexBox(map_box, side, flex_wrap="wrap", sizing_mode="stretch_width"),
             sizing_mode="stretch_width",
         )
 
-    def show_table(self, frame: pd.DataFrame, titles: dict[str, str]) -> None:
+    def show_table(self, frame: pd.DataFrame, titles: dict[str, str], outlook_header: str,
+                   column: str) -> None:
+        """Show ``frame`` under ``titles``, the forecast's columns grouped under
+        ``outlook_header``; ``column`` is the quantity the forecast is of."""
         # A long list scrolls beside the map, and the browser then draws only the rows in
         # view: redrawing all of 30 rows took a third of a refresh's time in the browser.
         height = TABLE_MAX_HEIGHT_PX if len(frame) > TABLE_MAX_ROWS else None
-        self.table.param.update(value=frame, titles=titles, height=height)
+        self.table.param.update(value=frame, titles=titles, height=height,
+                                groups={outlook_header: list(OUTLOOK_COLUMNS)},
+                                css_classes=[f"by-{column}"])
 
     def show_cities(self, cities: Sequence[str]) -> None:
         self.city_list.param.update(options=list(cities),
@@ -154,6 +195,16 @@ class RefreshView:
                                       visible=True)
         else:
             self.message.visible = False
+
+    def show_forecast_problems(self, lines: Sequence[str]) -> None:
+        """Each plain-text line as an item of a list that renders it literally."""
+        if lines:
+            items = "\n".join(f"- {literal_markdown(line)}" for line in lines)
+            self.forecast_message.param.update(
+                object=f"Next {OUTLOOK_HOURS} h high and low missing or old:\n\n{items}",
+                visible=True)
+        else:
+            self.forecast_message.visible = False
 
     def show_busy(self, busy: bool, doing: str = "") -> None:
         """Spin beside ``doing`` (plain text) while busy; then show the status again."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from functools import partial
 from typing import Any
 
@@ -14,13 +15,17 @@ import param
 
 from dashboards.config import DEFAULT_TILES, TILES
 from dashboards.server.feed import NoDataYet
+from dashboards.server.forecast import ForecastPoll
+from dashboards.server.forecast_store import empty_forecast
 from dashboards.views.refresh import data as rd
 from dashboards.views.refresh import messages as msg
+from dashboards.views.refresh import outlook
 from dashboards.views.refresh.jobs import SingleJob
 from dashboards.views.refresh.layout import RefreshView
+from dashboards.views.refresh.own_forecast import OwnForecasts, ask_forecast
 from dashboards.views.settings import ViewerSettings
 from weather.models import Observation, quantity_label
-from weather.providers.base import Provider
+from weather.providers.base import DEFAULT_FORECAST_HOURS, Provider
 
 log = logging.getLogger(__name__)
 
@@ -45,7 +50,15 @@ class RefreshTab(pn.viewable.Viewer):
         with it instead of fetching when the page loads.""")
     tiles = param.Selector(default=DEFAULT_TILES, objects=list(TILES), doc="""
         Map background tiles, or "none" for a plain longitude/latitude map.""")
-    provider = param.ClassSelector(class_=Provider, doc="Where current weather comes from.")
+    provider = param.ClassSelector(class_=Provider, doc="""
+        Where current weather comes from, and the forecast of cities ``forecast`` lacks.""")
+    forecast = param.ClassSelector(class_=ForecastPoll, default=None, allow_None=True, doc="""
+        The server's shared forecast poll: the table's next 24 h high and low of its cities
+        come from it, without asking the provider. Other cities (added by the viewer) have
+        their forecast fetched with each Refresh.""")
+    forecast_hours = param.Integer(default=DEFAULT_FORECAST_HOURS, bounds=(24, None), doc="""
+        Hours of forecast asked of the provider for the viewer's own cities, as the shared
+        poll asks: an older forecast then still covers the next 24 h for a while.""")
     settings = param.ClassSelector(class_=ViewerSettings, doc="The viewer's display units.")
     busy = param.Boolean(default=False, constant=True, doc="True while a fetch is running.")
     refreshed_at = param.Number(default=None, allow_None=True, constant=True, doc="""
@@ -53,13 +66,16 @@ class RefreshTab(pn.viewable.Viewer):
 
     def __init__(self, provider: Provider, cities: Sequence[str],
                  settings: ViewerSettings | None = None, tiles: str = DEFAULT_TILES,
-                 data: pd.DataFrame | None = None, **params: Any) -> None:
+                 data: pd.DataFrame | None = None, forecast: ForecastPoll | None = None,
+                 **params: Any) -> None:
         settings = settings if settings is not None else ViewerSettings()
         super().__init__(provider=provider, cities=list(dict.fromkeys(cities)),
-                         settings=settings, tiles=tiles, data=data, **params)
+                         settings=settings, tiles=tiles, data=data, forecast=forecast,
+                         **params)
         self.param.column.objects = rd.column_choices(settings.units)
         self._page_ready = False
         self._stale: list[str] = []  # cities whose last fetch failed, older values shown
+        self._own = OwnForecasts()
         self._job = SingleJob(self._update_busy)
         # Cities the feed has not polled yet are not failures worth a message.
         results = self.results()
@@ -98,8 +114,53 @@ class RefreshTab(pn.viewable.Viewer):
         """The colour bar's title, e.g. "Temperature (°F)"."""
         return quantity_label(self.column, self.units)
 
-    def table_data(self) -> pd.DataFrame:
-        return rd.table_frame(self.results(), self.units, stale=self._stale)
+    def table_data(self, now_s: float | None = None,
+                   high_low: pd.DataFrame | None = None) -> pd.DataFrame:
+        """The table's rows: current values, then the next 24 h high and low of ``column``
+        (``high_low`` when already computed)."""
+        table = rd.table_frame(self.results(), self.units, stale=self._stale)
+        return outlook.with_outlook(table, self.outlook(now_s) if high_low is None else high_low)
+
+    def table_titles(self) -> dict[str, str]:
+        return {**rd.table_titles(self.units), **outlook.OUTLOOK_TITLES}
+
+    def outlook_header(self) -> str:
+        """The header over the high and low columns, naming the quantity and its unit."""
+        return outlook.outlook_header(self.column, self.units)
+
+    def forecast_data(self) -> pd.DataFrame:
+        """The newest forecast held of every city (metric): the shared poll's and our own."""
+        shared = self.forecast.frame() if self.forecast is not None else empty_forecast()
+        own = self._own.without(set(shared["city"].unique()))
+        frames = [f for f in (shared, own) if not f.empty]
+        return pd.concat(frames, ignore_index=True) if frames else empty_forecast()
+
+    def outlook(self, now_s: float | None = None) -> pd.DataFrame:
+        """Each city's next 24 h high and low of ``column`` in the viewer's units."""
+        return outlook.high_low(self.forecast_data(), self.cities, self.column, self.units,
+                                now_s)
+
+    def _shared_cities(self) -> set[str]:
+        return set(self.forecast.cities) if self.forecast is not None else set()
+
+    def own_forecast_cities(self) -> list[str]:
+        """The cities whose forecast this viewer asks the provider for: those the shared
+        poll does not have."""
+        shared = self._shared_cities()
+        return [c for c in self.cities if c not in shared]
+
+    def forecast_problems(self, now_s: float | None = None,
+                          high_low: pd.DataFrame | None = None) -> list[str]:
+        """One plain-text line per city without a next 24 h high and low, saying why."""
+        problems = dict(self._own.problems)
+        if self.forecast is not None:
+            status = self.forecast.status()
+            if status.error:
+                problems.update({c: f"the forecast poll failed: {status.error}"
+                                 for c in self.forecast.cities})
+            problems.update({city: reason for city, reason, _ in status.failing})
+        return outlook.problem_lines(
+            self.cities, self.outlook(now_s) if high_low is None else high_low, problems)
 
     def _map_tiles(self) -> str | None:
         # Tiles wait for the page to load: BokehJS does not report a page ready while tiles
@@ -109,10 +170,17 @@ class RefreshTab(pn.viewable.Viewer):
     def _update_map(self) -> None:
         self.view.map.show(self.map_data(), self.column, self.map_label(), self._map_tiles())
 
+    def _update_table(self) -> None:
+        now_s = time.time()
+        high_low = self.outlook(now_s)
+        self.view.show_table(self.table_data(now_s, high_low), self.table_titles(),
+                             self.outlook_header(), self.column)
+        self.view.show_forecast_problems(self.forecast_problems(now_s, high_low))
+
     def _update_views(self) -> None:
         with pn.io.hold():
             self._update_map()
-            self.view.show_table(self.table_data(), rd.table_titles(self.units))
+            self._update_table()
             self.view.show_cities(self.cities)
             self.view.show_status(self.refreshed_at, self.results(), len(self.cities))
             self.view.show_message(self._notice)
@@ -139,12 +207,30 @@ class RefreshTab(pn.viewable.Viewer):
             log.debug("refresh: click ignored, a fetch is running")
 
     def _fetch(self) -> bool:
-        cities = list(self.cities)
-        return self._job.start(partial(self.provider.current, cities),
-                               partial(self._on_fetched, cities),
+        cities, own = list(self.cities), self.own_forecast_cities()
+        return self._job.start(partial(self._ask_both, cities, own),
+                               partial(self._on_fetched, cities, own),
                                doing=f"Refreshing {rd.count_text(len(cities))}…")
 
-    def _on_fetched(self, cities: list[str], outcome: Any) -> None:
+    def _ask_both(self, cities: list[str], own: list[str]) -> tuple[Any, Any]:
+        """Current weather of ``cities`` and the forecast of ``own`` at once (on the job's
+        thread): a failure of either is returned in its place, never raised."""
+        if not own:
+            return _outcome(self.provider.current, cities), None
+        with ThreadPoolExecutor(1, thread_name_prefix="refresh-forecast") as pool:
+            forecast = pool.submit(_outcome, self._ask_forecast, own)
+            return _outcome(self.provider.current, cities), forecast.result()
+
+    def _ask_forecast(self, cities: list[str]) -> Any:
+        return ask_forecast(self.provider, cities, self.forecast_hours)
+
+    def _on_fetched(self, cities: list[str], own: list[str], outcome: Any) -> None:
+        current, forecast = outcome
+        if own:
+            self._own.take(own, forecast, self.provider.name)
+        self._on_current(cities, current)
+
+    def _on_current(self, cities: list[str], outcome: Any) -> None:
         if isinstance(outcome, Exception):
             log.error("refresh: failed: %s", msg.describe(outcome))
             self._stale = [c for c in cities if c in self._good_cities()]
@@ -182,8 +268,14 @@ class RefreshTab(pn.viewable.Viewer):
     def _on_data(self) -> None:
         self._update_views()
 
-    @param.depends("column", "tiles", watch=True)
+    @param.depends("column", watch=True)
     def _on_column(self) -> None:
+        with pn.io.hold():
+            self._update_map()
+            self._update_table()
+
+    @param.depends("tiles", watch=True)
+    def _on_tiles(self) -> None:
         self._update_map()
 
     def _on_units(self, event: param.parameterized.Event) -> None:
@@ -195,13 +287,26 @@ class RefreshTab(pn.viewable.Viewer):
         problem = msg.check_new_city(name, self.cities)
         if problem is not None:
             self._say(problem)
-        elif not self._job.start(partial(self.provider.current, [name]),
+        elif not self._job.start(partial(self._look_up, name),
                                  partial(self._on_city_checked, name),
                                  doing=f"Looking up {name}…"):
             self._say(msg.BUSY)
 
+    def _look_up(self, name: str) -> tuple[Any, Any]:
+        """The current weather of ``name`` and, when it is found, its forecast (on the job's
+        thread; the forecast's failure is returned, never raised)."""
+        current = self.provider.current([name])
+        wanted = isinstance(current[0], Observation) and name not in self._shared_cities()
+        return current, _outcome(self._ask_forecast, [name]) if wanted else None
+
     def _on_city_checked(self, name: str, outcome: Any) -> None:
-        result = outcome if isinstance(outcome, Exception) else outcome[0]
+        if isinstance(outcome, Exception):
+            result = outcome
+        else:
+            current, forecast = outcome
+            result = current[0]
+            if forecast is not None:
+                self._own.take([name], forecast, self.provider.name)
         if not isinstance(result, Observation):
             log.warning("refresh: %r not added: %s", name, msg.describe(result))
             self._say(msg.not_added(name, result, demo=self.provider.name == "demo"))
@@ -225,3 +330,11 @@ class RefreshTab(pn.viewable.Viewer):
     def _say(self, notice: msg.Notice) -> None:
         self._notice = notice
         self.view.show_message(notice)
+
+
+def _outcome(work: Any, *args: Any) -> Any:
+    """``work(*args)``, or the exception it raised."""
+    try:
+        return work(*args)
+    except Exception as exc:  # handed to the session, which tells the viewer
+        return exc
