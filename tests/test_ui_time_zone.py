@@ -39,8 +39,8 @@ def page_text(app_page) -> str:
 
 
 def test_the_local_clock_follows_the_browsers_zone_and_utc_comes_back(india):
-    """Test that ?tz=local names the browser's zone on the axis and in the status lines,
-    and that choosing UTC in the side panel goes back to UTC."""
+    """Test that ?tz=local names the browser's zone on the axis, in the status lines and in
+    the Refresh table, and that choosing UTC in the side panel goes back to UTC."""
     with ServedApp(REPO_ROOT / "app.py", env=ENV) as app:
         page = open_app_page(india, app.url + "?tz=local", timeout_s=90)
         page.wait_until(lambda: temperature_points(page.page) > 0, timeout_s=120,
@@ -49,7 +49,14 @@ def test_the_local_clock_follows_the_browsers_zone_and_utc_comes_back(india):
                         timeout_s=60, message="the axis in IST")
         page.wait_until(lambda: "IST" in page_text(page) and "times in IST" in page_text(page),
                         timeout_s=60, message="the status and legend in IST")
+        page.page.locator(".bk-tab", has_text="Refresh").click()
+        headers = page.page.locator(".tabulator-col-title")
+        page.wait_until(lambda: "Time (IST)" in headers.all_inner_texts(), timeout_s=60,
+                        message="the table's times in IST")
         page.page.get_by_role("button", name="UTC", exact=True).click()
+        page.wait_until(lambda: "Time (UTC)" in headers.all_inner_texts(), timeout_s=60,
+                        message="the table's times in UTC again")
+        page.page.locator(".bk-tab", has_text="Real Time").click()
         page.wait_until(lambda: page.page.evaluate(AXIS_TITLE_JS) == "Time (UTC)",
                         timeout_s=60, message="the axis in UTC again")
         page.wait_until(lambda: "times in UTC" in page_text(page)

@@ -8,6 +8,7 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
+from dashboards.server.status import zone_name
 from dashboards.views.refresh.outlook import OUTLOOK_COLUMNS
 from weather.api import FRAME_COLUMNS, results_frame
 from weather.models import QUANTITIES, QUANTITY_NAMES, UNIT_SYMBOLS, Units, quantity_label
@@ -46,12 +47,16 @@ def fetched_frame(cities: Sequence[str], results: Sequence[CityResult],
     return results_frame(list(cities), list(results), "metric", provider=provider)
 
 
-def _clock_text(times: pd.Series, form: str = TIME_FORMAT) -> pd.Series:
+def _clock_text(times: pd.Series, form: str = TIME_FORMAT, zone: str | None = None) -> pd.Series:
+    if zone:
+        times = times.dt.tz_convert(zone)
     return times.dt.strftime(form).fillna("")
 
 
-def map_frame(results: pd.DataFrame, column: str, units: Units) -> pd.DataFrame:
-    """Rows to draw: cities with a position and a value of ``column``, in ``units``.
+def map_frame(results: pd.DataFrame, column: str, units: Units,
+              zone: str | None = None) -> pd.DataFrame:
+    """Rows to draw: cities with a position and a value of ``column``, in ``units``, times
+    on the clock of ``zone`` (an IANA name; None: UTC).
 
     Failed cities (any status but "ok") and rows without coordinates are left out.
     """
@@ -66,7 +71,7 @@ def map_frame(results: pd.DataFrame, column: str, units: Units) -> pd.DataFrame:
         "lon": ok["lon"].astype("float64"),
         "value": values.round(2),
         "value_text": [f"{v:.1f} {symbol}" for v in values],
-        "time_text": _clock_text(ok["time"]) + " UTC",
+        "time_text": _clock_text(ok["time"], zone=zone) + " " + zone_name(zone),
     }, columns=list(MAP_COLUMNS)).reset_index(drop=True)
 
 
@@ -80,7 +85,7 @@ def age_text(age_s: float) -> str:
 
 
 def table_frame(results: pd.DataFrame, units: Units, stale: Sequence[str] = (),
-                now_s: float | None = None) -> pd.DataFrame:
+                now_s: float | None = None, zone: str | None = None) -> pd.DataFrame:
     """One row per city, failed ones included, values rounded for reading.
 
     Cities in ``stale`` (their last fetch failed, older values kept) read "stale, N min old"
@@ -92,7 +97,7 @@ def table_frame(results: pd.DataFrame, units: Units, stale: Sequence[str] = (),
         table[quantity] = shown[quantity].astype("float64").round(1)
     # Text in ISO order sorts like the times it shows, and needs no time zone guessing in the
     # browser.
-    table["time"] = _clock_text(shown["time"], TABLE_TIME_FORMAT)
+    table["time"] = _clock_text(shown["time"], TABLE_TIME_FORMAT, zone)
     table["status"] = shown["status"].astype(str)
     if len(stale):
         now = pd.Timestamp(time.time() if now_s is None else now_s, unit="s", tz="UTC")
@@ -109,9 +114,10 @@ def table_frame(results: pd.DataFrame, units: Units, stale: Sequence[str] = (),
 SHORT_NAMES = {"temperature": "Temp", "humidity": "Hum.", "wind_speed": "Wind"}
 
 
-def table_titles(units: Units) -> dict[str, str]:
-    """Column headers of the table, with the units of ``units``: ``"Temp (°F)"``."""
-    titles = {"city": "City", "time": "Time (UTC)", "status": "Status"}
+def table_titles(units: Units, zone: str | None = None) -> dict[str, str]:
+    """Column headers of the table, with the units of ``units``: ``"Temp (°F)"``, and the
+    name of the clock the times are on: ``"Time (UTC)"``."""
+    titles = {"city": "City", "time": f"Time ({zone_name(zone)})", "status": "Status"}
     titles.update({q: f"{SHORT_NAMES[q]} ({UNIT_SYMBOLS[units][q]})" for q in QUANTITIES})
     return titles
 

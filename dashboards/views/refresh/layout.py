@@ -10,7 +10,7 @@ import pandas as pd
 import panel as pn
 from bokeh.models.widgets.tables import NumberFormatter
 
-from dashboards.server.status import clock_utc
+from dashboards.server.status import clock, zone_name
 from dashboards.views.refresh.data import MAX_NAME_LENGTH, TABLE_COLUMNS, count_text
 from dashboards.views.refresh.map import MAP_HEIGHT_PX, CityMap
 from dashboards.views.refresh.messages import Notice, literal_markdown
@@ -176,13 +176,18 @@ class RefreshView:
                                     value=[c for c in self.city_list.value if c in cities])
 
     def show_status(self, refreshed_at: float | None, results: pd.DataFrame,
-                    count: int) -> None:
+                    count: int, zone: str | None = None) -> None:
+        """The line under the button: when the data was refreshed (or observed), on the
+        clock of ``zone`` (an IANA name; None: UTC)."""
         newest = results.loc[results["status"] == "ok", "time"].max()
         cities = count_text(count)
         if refreshed_at is not None:
-            text = f"Refreshed {clock_utc(refreshed_at)} UTC · {cities}"
+            text = (f"Refreshed {clock(refreshed_at, zone)} {zone_name(zone, refreshed_at)}"
+                    f" · {cities}")
         elif not pd.isna(newest):
-            text = f"Observed up to {newest:%H:%M} UTC · {cities} · Refresh for newer"
+            observed_s = newest.timestamp()
+            text = (f"Observed up to {clock(observed_s, zone)[:5]} "
+                    f"{zone_name(zone, observed_s)} · {cities} · Refresh for newer")
         else:
             text = "Waiting for the first data…"
         self._status_text = text

@@ -85,6 +85,7 @@ class RefreshTab(pn.viewable.Viewer):
         self.view.city_input.param.watch(self._on_add, "enter_pressed")
         self.view.remove_button.on_click(self._on_remove)
         settings.param.watch(self._on_units, "units")
+        settings.param.watch(lambda _event: self._update_views(), ["time_zone", "browser_zone"])
         self._update_views()
         pn.state.onload(self._on_page_loaded)
 
@@ -108,7 +109,7 @@ class RefreshTab(pn.viewable.Viewer):
 
     def map_data(self) -> pd.DataFrame:
         """The frame the map draws (``refresh_data.MAP_COLUMNS``)."""
-        return rd.map_frame(self.results(), self.column, self.units)
+        return rd.map_frame(self.results(), self.column, self.units, self.settings.zone)
 
     def map_label(self) -> str:
         """The colour bar's title, e.g. "Temperature (°F)"."""
@@ -118,11 +119,12 @@ class RefreshTab(pn.viewable.Viewer):
                    high_low: pd.DataFrame | None = None) -> pd.DataFrame:
         """The table's rows: current values, then the next 24 h high and low of ``column``
         (``high_low`` when already computed)."""
-        table = rd.table_frame(self.results(), self.units, stale=self._stale)
+        table = rd.table_frame(self.results(), self.units, stale=self._stale,
+                               zone=self.settings.zone)
         return outlook.with_outlook(table, self.outlook(now_s) if high_low is None else high_low)
 
     def table_titles(self) -> dict[str, str]:
-        return {**rd.table_titles(self.units), **outlook.OUTLOOK_TITLES}
+        return {**rd.table_titles(self.units, self.settings.zone), **outlook.OUTLOOK_TITLES}
 
     def outlook_header(self) -> str:
         """The header over the high and low columns, naming the quantity and its unit."""
@@ -182,7 +184,8 @@ class RefreshTab(pn.viewable.Viewer):
             self._update_map()
             self._update_table()
             self.view.show_cities(self.cities)
-            self.view.show_status(self.refreshed_at, self.results(), len(self.cities))
+            self.view.show_status(self.refreshed_at, self.results(), len(self.cities),
+                                  self.settings.zone)
             self.view.show_message(self._notice)
 
     def _update_busy(self, busy: bool) -> None:
