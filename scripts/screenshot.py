@@ -62,7 +62,8 @@ SETTLED_JS = """async () => {
 DRAWN_JS = """() => {
   const lines = {};
   for (const doc of Bokeh.documents) for (const m of doc._all_models.values()) {
-    if (m.type !== 'ColumnDataSource' || !m.name) continue;
+    if (m.type !== 'ColumnDataSource' ||
+        !['realtime-overview-temperature', 'realtime-forecast'].includes(m.name)) continue;
     const get = (k) => (m.data instanceof Map ? m.data.get(k) : m.data[k]);
     lines[m.name] = new Set(get('city').filter((c, i) => get('xs')[i].length > 1));
   }

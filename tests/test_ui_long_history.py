@@ -77,6 +77,15 @@ def test_days_arrive_at_screen_resolution_with_a_dashed_forecast_per_city(three_
             assert line["n"] >= 40, city
             assert line["last"] - drawn[overview][city]["last"] >= 40 * 3_600_000, city
         assert len(drawn["dashes"]) == 3 and all(d not in ("solid", "") for d in drawn["dashes"])
+        # A window chosen on the page: 24 hours before the newest reading, 48 after.
+        page.page.get_by_role("button", name="24 h", exact=True).click()
+
+        def shown_hours() -> float:
+            start, end = layers(page.page)["range"]
+            return (end - start) / 3_600_000 if start == start and end == end else 0.0
+
+        page.wait_until(lambda: 70 <= shown_hours() <= 74, timeout_s=60,
+                        message="the 24 h window and the forecast on the time axis")
         assert page.errors == []
 
 

@@ -454,21 +454,21 @@ class StreamingTab(pn.viewable.Viewer):
 
     def _follow_window(self) -> None:
         """Show the chosen span of time before now (and the forecast after it) on all three
-        plots.
-
-        A new range each time: Bokeh keeps a zoomed view (until the reset tool) by marking the
-        range, and choosing a window should show it even after a zoom.
-        """
+        plots, sharing one time axis."""
         span_s = WINDOWS_S[self.window]
         if span_s and self.forecast is not None and self.show_forecast:
             span_s += FORECAST_HOURS * 3600
-        x_range = DataRange1d(
-            range_padding=0, default_span=2 * LONE_MOMENT_PAD_S * 1000, only_visible=True,
-            follow="end" if span_s else None,
-            follow_interval=span_s * 1000 if span_s else None,
-        )
-        for fig in self.figures.values():
-            fig.x_range = x_range
+        follow = {"follow": "end" if span_s else None,
+                  "follow_interval": span_s * 1000 if span_s else None}
+        x_range = self.figures[QUANTITIES[0]].x_range
+        if isinstance(x_range, DataRange1d) and x_range.range_padding == 0:
+            # The same range, told to follow otherwise: a new one is drawn empty in BokehJS.
+            x_range.update(**follow)
+        else:
+            x_range = DataRange1d(range_padding=0, default_span=2 * LONE_MOMENT_PAD_S * 1000,
+                                  **follow)
+            for fig in self.figures.values():
+                fig.x_range = x_range
         self._push_to_notebook()
 
     def _figure(self, quantity: str) -> Plot:
