@@ -466,6 +466,7 @@ class StreamingTab(pn.viewable.Viewer):
             x_range.update(**follow)
         else:
             x_range = DataRange1d(range_padding=0, default_span=2 * LONE_MOMENT_PAD_S * 1000,
+                                  only_visible=True,
                                   **follow)
             for fig in self.figures.values():
                 fig.x_range = x_range
