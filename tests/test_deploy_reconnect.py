@@ -122,3 +122,41 @@ def test_a_page_whose_process_dies_reloads_from_a_live_one_and_never_while_none_
         context.close()
         for app in apps:
             app.stop()
+
+
+def test_a_page_waits_for_its_restarted_process_without_reloading_meanwhile(
+    browser_context, tmp_path
+):
+    """Test that a page served directly (one process, SQLite) whose process is killed only
+    checks its address while nothing answers, and reloads once when the process is back."""
+    env = {"WEATHER_INTERVAL": "1", "WEATHER_DB": str(tmp_path / "h.sqlite3")}
+    first = ServedApp("app.py", env=env, start_timeout_s=120)
+    apps = [first]
+    try:
+        first.start()
+        page = open_app_page(browser_context, first.url, timeout_s=120)
+        loads: list[float] = []
+        failed_checks: list[str] = []
+        page.page.on("load", lambda _: loads.append(time.monotonic()))
+        page.page.on("requestfailed", lambda r: failed_checks.append(r.url)
+                     if r.method == "HEAD" else None)
+        page.wait_until(lambda: points(page.page) > 0, timeout_s=120, message="a drawn plot")
+
+        os.kill(first.pid, signal.SIGKILL)
+        page.wait_until(lambda: len(failed_checks) >= 3, timeout_s=120,
+                        message="three checks while nothing answers")
+        assert loads == []
+        assert set(failed_checks) == {first.url}
+
+        apps.append(ServedApp("app.py", env=env, start_timeout_s=120, port=first.port).start())
+        page.wait_until(lambda: len(loads) == 1 and points(page.page) > 0, timeout_s=120,
+                        message="one reload once the process is back, drawn again")
+        seen = points(page.page)
+        page.wait_until(lambda: points(page.page) > seen, timeout_s=120,
+                        message="a push to the reloaded page")
+        assert len(loads) == 1
+        assert page.console_text().count(WEBSOCKET_OPEN) == 2
+        assert not page.errors
+    finally:
+        for app in apps:
+            app.stop()

@@ -15,18 +15,20 @@ DISCONNECT_NOTIFICATION = (
 )
 
 # Bokeh sends ``connection_lost`` when the page's websocket closes (never when the viewer
-# leaves). Reconnecting the old session cannot work when its process died: another process
-# would start a session of the same id, but the page's template holds the old models, and
-# the session's token expires (``--session-token-expiration``). A reload gets a new page and
-# session from any live process. HEAD of the page's own address is the check: a live
-# server answers it (405) without running the app; a balancer with no live process answers
-# 502-504; a network error means nothing answers. Each wait is jittered so that viewers of a
-# dead process do not all come back at the same instant.
+# leaves). Panel's ``reconnect`` cannot help when the process died: another process starts
+# a new session of the same id, whose document the page fails to take in (it keeps the old
+# plots, frozen), and the page's token expires (``--session-token-expiration``). A reload
+# gets a new page and session from any live process. HEAD of the page's own address is the check: a live
+# server answers it (405, or a login's redirect, not followed) without running the app; a
+# balancer with no live process answers 502-504; a network error means nothing answers.
+# Each wait is jittered so that viewers of a dead process do not all come back at once.
 RELOAD_WHEN_BACK_JS = """
 if (window.weatherReloadProbe != null) { return }  // one loop of checks per page
 let delay_ms = first_ms
 const check = () => {
-  fetch(window.location.href, {method: 'HEAD', cache: 'no-store', credentials: 'same-origin'})
+  const options = {method: 'HEAD', cache: 'no-store', credentials: 'same-origin',
+                   redirect: 'manual'}
+  fetch(window.location.href, options)
     .then((response) => {
       if (response.status >= 502 && response.status <= 504) { throw new Error('no server') }
       window.location.reload()
