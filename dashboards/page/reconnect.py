@@ -18,9 +18,9 @@ DISCONNECT_NOTIFICATION = (
 # leaves). Panel's ``reconnect`` cannot help when the process died: another process starts
 # a new session of the same id, whose document the page fails to take in (it keeps the old
 # plots, frozen), and the page's token expires (``--session-token-expiration``). A reload
-# gets a new page and session from any live process. HEAD of the page's own address is the check: a live
-# server answers it (405, or a login's redirect, not followed) without running the app; a
-# balancer with no live process answers 502-504; a network error means nothing answers.
+# gets a new page and session from any live process. HEAD of the page's own address is the
+# check: a live server answers it (405, or a login's redirect, not followed) without running
+# the app; a balancer with no live process answers 502-504; a network error: nothing does.
 # Each wait is jittered so that viewers of a dead process do not all come back at once.
 RELOAD_WHEN_BACK_JS = """
 if (window.weatherReloadProbe != null) { return }  // one loop of checks per page
