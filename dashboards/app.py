@@ -2,8 +2,11 @@
 
 import panel as pn
 
+from dashboards.page.reconnect import DISCONNECT_NOTIFICATION
 from dashboards.page.shell import serve_page
 
-pn.extension("tabulator", sizing_mode="stretch_width")
+# Notifications: Panel's disconnect notification shows while a page waits for a server.
+pn.extension("tabulator", sizing_mode="stretch_width", notifications=True,
+             disconnect_notification=DISCONNECT_NOTIFICATION)
 
 serve_page()

@@ -180,11 +180,12 @@ class ServedApp:
         ready_check: str = "app",
         start_timeout_s: float = 60.0,
         stop_timeout_s: float = 10.0,
+        port: int | None = None,
     ) -> None:
         if ready_check not in ("app", "liveness"):
             raise ValueError(f"ready_check must be 'app' or 'liveness', not {ready_check!r}")
         self.target = Path(target)
-        self.port = free_port()
+        self.port = port or free_port()  # a given port: e.g. a stopped process's, restarted
         self.url = f"http://127.0.0.1:{self.port}/{app_path or self.target.stem}"
         self._env = clean_env(env)
         self._args = list(args)

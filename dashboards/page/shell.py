@@ -13,6 +13,7 @@ import param
 
 from dashboards.config import AppConfig
 from dashboards.page.address import AddressChoices, read_address
+from dashboards.page.reconnect import reload_when_server_back
 from dashboards.page.scripts import leave_out_unused_bundles
 from dashboards.page.styles import (
     COMPACT_SOURCE_CSS,
@@ -267,6 +268,8 @@ def serve_page(config: AppConfig | None = None) -> pn.viewable.Viewable:
     quiet_closed_websockets_of_this_server()
     leave_out_unused_bundles()
     doc = pn.state.curdoc
+    if doc is not None and doc.session_context is not None:
+        reload_when_server_back(doc)
     # Frozen, the document walks its model graph once, not once per template area it adds.
     with doc.models.freeze() if doc is not None else contextlib.nullcontext():
         return page_for(config).servable()
