@@ -2,17 +2,14 @@
 
 from __future__ import annotations
 
-import contextlib
 import sqlite3
-import threading
-from pathlib import Path
 
-from dashboards.server.store.base import StoreUnavailable
 from dashboards.server.store.forecast_base import (
     FORECAST_DB_COLUMNS,
     ForecastRecord,
     ForecastTable,
 )
+from dashboards.server.store.sqlite import SQLiteFile
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS forecasts (
@@ -32,54 +29,26 @@ class SQLiteForecastTable(ForecastTable):
 
     def __init__(self, location: str) -> None:
         super().__init__(location)
-        self._lock = threading.Lock()
-        self._db: sqlite3.Connection | None = None
+        self._file = SQLiteFile(location, 1.0, _prepare)
 
     def replace(self, keys: list[tuple[str, str]], records: list[ForecastRecord]) -> None:
-        with self._lock:
-            db = self._connect()
-            try:
-                with db:
-                    db.executemany("DELETE FROM forecasts WHERE provider = ? AND city = ?", keys)
-                    db.executemany(
-                        f"INSERT OR REPLACE INTO forecasts ({', '.join(FORECAST_DB_COLUMNS)}) "
-                        f"VALUES ({', '.join('?' * len(FORECAST_DB_COLUMNS))})", records)
-            except sqlite3.Error as exc:
-                self._drop()
-                raise StoreUnavailable(f"cannot be written ({exc})") from None
+        with self._file.using("cannot be written") as db, db:
+            db.executemany("DELETE FROM forecasts WHERE provider = ? AND city = ?", keys)
+            db.executemany(
+                f"INSERT OR REPLACE INTO forecasts ({', '.join(FORECAST_DB_COLUMNS)}) "
+                f"VALUES ({', '.join('?' * len(FORECAST_DB_COLUMNS))})", records)
 
     def read(self, provider: str | None) -> list[ForecastRecord]:
         where, args = ("provider = ?", (provider,)) if provider is not None else ("1", ())
-        with self._lock:
-            db = self._connect()
-            try:
-                return db.execute(f"SELECT {', '.join(FORECAST_DB_COLUMNS)} FROM forecasts "
-                                  f"WHERE {where} ORDER BY provider, city, time_ms",
-                                  args).fetchall()
-            except sqlite3.Error as exc:
-                self._drop()
-                raise StoreUnavailable(f"cannot be read ({exc})") from None
+        with self._file.using("cannot be read") as db:
+            return db.execute(f"SELECT {', '.join(FORECAST_DB_COLUMNS)} FROM forecasts "
+                              f"WHERE {where} ORDER BY provider, city, time_ms",
+                              args).fetchall()
 
     def close(self) -> None:
-        with self._lock:
-            self._drop()
+        self._file.close()
 
-    def _connect(self) -> sqlite3.Connection:
-        if self._db is not None:
-            return self._db
-        try:
-            Path(self.location).parent.mkdir(parents=True, exist_ok=True)
-            # Written from the forecast thread, read when a server starts.
-            db = sqlite3.connect(self.location, timeout=1.0, check_same_thread=False)
-            db.execute(_SCHEMA)
-            db.commit()
-        except (OSError, sqlite3.Error) as exc:
-            raise StoreUnavailable(f"cannot be opened ({exc})") from None
-        self._db = db
-        return db
 
-    def _drop(self) -> None:
-        if self._db is not None:
-            with contextlib.suppress(sqlite3.Error):
-                self._db.close()
-            self._db = None
+def _prepare(db: sqlite3.Connection) -> None:
+    db.execute(_SCHEMA)
+    db.commit()

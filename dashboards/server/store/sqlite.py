@@ -7,6 +7,7 @@ import logging
 import os
 import sqlite3
 import threading
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from dashboards.server.store.base import (
@@ -36,71 +37,38 @@ CREATE TABLE IF NOT EXISTS observations (
 _INDEX = f"CREATE INDEX IF NOT EXISTS {TIME_INDEX} ON observations (time_ms, city)"
 
 
-class SQLiteStore(Store):
-    """A SQLite file in WAL mode; opened on first use and again after any failure.
+class SQLiteFile:
+    """One connection to a SQLite file, used under a lock: opened on first use (``prepare``
+    then readies it: pragmas, tables) and again after any failure, raised as
+    ``StoreUnavailable``."""
 
-    ``busy_timeout_s`` is how long a write waits for another connection's transaction: short
-    for the server (a poll retries), longer for a tool writing beside it.
-    """
-
-    def __init__(self, location: str, busy_timeout_s: float = 1.0) -> None:
-        super().__init__(location)
-        self.busy_timeout_s = busy_timeout_s
+    def __init__(self, location: str, timeout_s: float,
+                 prepare: Callable[[sqlite3.Connection], None]) -> None:
+        self.location = location
+        self.timeout_s = timeout_s
+        self._prepare = prepare
         self._lock = threading.Lock()
         self._db: sqlite3.Connection | None = None
 
-    def insert(self, rows: list[Row]) -> list[int]:
+    @contextlib.contextmanager
+    def using(self, failing: str) -> Iterator[sqlite3.Connection]:
+        """The open connection, alone; a SQLite error closes it and says ``failing``."""
         with self._lock:
             db = self._connect()
             try:
-                with db:
-                    ids = []
-                    for row in rows:
-                        found = db.execute(
-                            "INSERT OR IGNORE INTO observations (provider, city, time_ms, lat, "
-                            "lon, temperature, humidity, wind_speed) VALUES (?, ?, ?, ?, ?, ?, "
-                            "?, ?) RETURNING id", row).fetchone()
-                        if found is not None:
-                            ids.append(found[0])
-                return ids
+                yield db
             except sqlite3.Error as exc:
                 self._drop()
-                raise StoreUnavailable(f"cannot be written ({exc})") from None
-
-    def delete_older_than(self, cutoff_ms: int, batch_rows: int = BATCH_ROWS) -> int:
-        deleted = 0
-        while True:
-            with self._lock:
-                db = self._connect()
-                try:
-                    with db:
-                        done = db.execute(
-                            "DELETE FROM observations WHERE id IN (SELECT id FROM observations "
-                            "WHERE time_ms < ? LIMIT ?)", (cutoff_ms, batch_rows)).rowcount
-                except sqlite3.Error as exc:
-                    self._drop()
-                    raise StoreUnavailable(f"cannot be written ({exc})") from None
-            deleted += done
-            if done < batch_rows:
-                return deleted
+                raise StoreUnavailable(f"{failing} ({exc})") from None
 
     def lost(self) -> bool:
+        """Whether the file was removed while open."""
         with self._lock:
             return self._db is not None and not os.path.exists(self.location)
 
     def close(self) -> None:
         with self._lock:
             self._drop()
-
-    # -- internals --------------------------------------------------------------------------
-    def _query(self, query: str, args: tuple) -> list[StoredRow]:
-        with self._lock:
-            db = self._connect()
-            try:
-                return db.execute(query, args).fetchall()
-            except sqlite3.Error as exc:
-                self._drop()
-                raise StoreUnavailable(f"cannot be read ({exc})") from None
 
     def _connect(self) -> sqlite3.Connection:
         if self._db is not None:
@@ -110,13 +78,9 @@ class SQLiteStore(Store):
         except OSError as exc:
             raise StoreUnavailable(f"cannot create its folder ({exc})") from None
         try:
-            # The feed writes from its own thread and sessions read from the server's.
-            db = sqlite3.connect(self.location, timeout=self.busy_timeout_s,
-                                 check_same_thread=False)
-            db.execute("PRAGMA journal_mode=WAL")
-            # WAL + NORMAL: a committed poll survives a crash of the process.
-            db.execute("PRAGMA synchronous=NORMAL")
-            _create_or_migrate(db)
+            # Written from one thread (the feed's, the forecast's), read from the server's.
+            db = sqlite3.connect(self.location, timeout=self.timeout_s, check_same_thread=False)
+            self._prepare(db)
         except sqlite3.Error as exc:
             with contextlib.suppress(UnboundLocalError, sqlite3.Error):
                 db.close()
@@ -129,6 +93,60 @@ class SQLiteStore(Store):
             with contextlib.suppress(sqlite3.Error):
                 self._db.close()
             self._db = None
+
+
+class SQLiteStore(Store):
+    """A SQLite file in WAL mode; opened on first use and again after any failure.
+
+    ``busy_timeout_s`` is how long a write waits for another connection's transaction: short
+    for the server (a poll retries), longer for a tool writing beside it.
+    """
+
+    def __init__(self, location: str, busy_timeout_s: float = 1.0) -> None:
+        super().__init__(location)
+        self.busy_timeout_s = busy_timeout_s
+        self._file = SQLiteFile(location, busy_timeout_s, _prepare)
+
+    def insert(self, rows: list[Row]) -> list[int]:
+        with self._file.using("cannot be written") as db, db:
+            ids = []
+            for row in rows:
+                found = db.execute(
+                    "INSERT OR IGNORE INTO observations (provider, city, time_ms, lat, "
+                    "lon, temperature, humidity, wind_speed) VALUES (?, ?, ?, ?, ?, ?, "
+                    "?, ?) RETURNING id", row).fetchone()
+                if found is not None:
+                    ids.append(found[0])
+            return ids
+
+    def delete_older_than(self, cutoff_ms: int, batch_rows: int = BATCH_ROWS) -> int:
+        deleted = 0
+        while True:
+            with self._file.using("cannot be written") as db, db:
+                done = db.execute(
+                    "DELETE FROM observations WHERE id IN (SELECT id FROM observations "
+                    "WHERE time_ms < ? LIMIT ?)", (cutoff_ms, batch_rows)).rowcount
+            deleted += done
+            if done < batch_rows:
+                return deleted
+
+    def lost(self) -> bool:
+        return self._file.lost()
+
+    def close(self) -> None:
+        self._file.close()
+
+    # -- internals --------------------------------------------------------------------------
+    def _query(self, query: str, args: tuple) -> list[StoredRow]:
+        with self._file.using("cannot be read") as db:
+            return db.execute(query, args).fetchall()
+
+
+def _prepare(db: sqlite3.Connection) -> None:
+    db.execute("PRAGMA journal_mode=WAL")
+    # WAL + NORMAL: a committed poll survives a crash of the process.
+    db.execute("PRAGMA synchronous=NORMAL")
+    _create_or_migrate(db)
 
 
 def _create_or_migrate(db: sqlite3.Connection) -> None:
