@@ -11,7 +11,6 @@ other benchmarks.
 
 from __future__ import annotations
 
-import argparse
 import sqlite3
 import statistics
 import tempfile
@@ -20,7 +19,7 @@ from pathlib import Path
 
 import requests
 
-from bench.harness import Figure, print_table
+from bench.harness import Figure, quick_main
 from dashboards.server.backfill import backfill
 from testing.provider_server import ProviderServer
 from weather.cities import CITIES
@@ -89,10 +88,7 @@ def run(quick: bool) -> list[Figure]:
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="one repetition instead of 3")
-    args = parser.parse_args(argv)
-    print_table(run(args.quick))
+    quick_main(run, __doc__.splitlines()[0], argv)
 
 
 if __name__ == "__main__":

@@ -13,7 +13,6 @@ longest stall with nothing else running. Not measured here: sending the file to 
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import sqlite3
 import statistics
@@ -21,7 +20,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from bench.harness import Figure, print_table
+from bench.harness import Figure, quick_main
 from dashboards.server import export
 from dashboards.server.history import History
 from dashboards.server.store import open_store
@@ -135,10 +134,7 @@ def run(quick: bool) -> list[Figure]:
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="one repetition instead of 3")
-    args = parser.parse_args(argv)
-    print_table(run(args.quick))
+    quick_main(run, __doc__.splitlines()[0], argv)
 
 
 if __name__ == "__main__":

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import argparse
 import json
 import platform
 import statistics
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from importlib.metadata import PackageNotFoundError, version
@@ -112,6 +113,14 @@ def replace_between_markers(path: Path, text: str) -> None:
 
 def print_table(rows: Sequence[Figure]) -> None:
     print(markdown_table(rows))
+
+
+def quick_main(run: Callable[[bool], Sequence[Figure]], description: str,
+               argv: list[str] | None = None) -> None:
+    """The command line of a benchmark module with a ``--quick`` (one repetition, not 3)."""
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument("--quick", action="store_true", help="one repetition instead of 3")
+    print_table(run(parser.parse_args(argv).quick))
 
 
 def environment() -> dict[str, str]:

@@ -18,6 +18,7 @@ from urllib.parse import quote
 
 from testing.served import (
     TEMPERATURE_POINTS_JS,
+    KeptLog,
     clean_env,
     free_port,
     http_status,
@@ -45,7 +46,7 @@ KERNEL_STATUS = ".jp-StatusBar-Widget"
 TRACEBACK = "Traceback (most recent call last)"
 
 
-class JupyterLab:
+class JupyterLab(KeptLog):
     """`jupyter lab` on a free 127.0.0.1 port with a random token, as a context manager.
 
     The server's root is a new temporary directory holding copies of ``notebooks``; its
@@ -148,17 +149,7 @@ class JupyterLab:
         proc, self._proc = self._proc, None
         # SIGINT twice: Jupyter asks for confirmation on one.
         stop_process(proc, (signal.SIGINT, signal.SIGINT), self._stop_timeout_s)
-        if self._final_log is None and self.log_path.exists():
-            self._final_log = self.log_path.read_text(errors="replace")
-            shutil.rmtree(self._home, ignore_errors=True)
-
-    def log_text(self) -> str:
-        if self._final_log is not None:
-            return self._final_log
-        return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
-
-    def log_tail(self, lines: int = 40) -> str:
-        return "\n".join(self.log_text().splitlines()[-lines:])
+        self.keep_log(self._home)
 
     def __enter__(self) -> JupyterLab:
         return self.start()

@@ -160,7 +160,31 @@ def stop_process(proc: subprocess.Popen[bytes] | None, signals: Sequence[int],
                 proc.send_signal(then)
 
 
-class ServedApp:
+class KeptLog:
+    """A server's log file, read whole or by its tail, kept as text once the server stops.
+
+    A class using it sets ``log_path`` and ``_final_log = None``.
+    """
+
+    log_path: Path
+    _final_log: str | None
+
+    def keep_log(self, folder: Path) -> None:
+        """Read the log once, then remove ``folder`` (the server's temporary files)."""
+        if self._final_log is None and self.log_path.exists():
+            self._final_log = self.log_path.read_text(errors="replace")
+            shutil.rmtree(folder, ignore_errors=True)
+
+    def log_text(self) -> str:
+        if self._final_log is not None:
+            return self._final_log
+        return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
+
+    def log_tail(self, lines: int = 40) -> str:
+        return "\n".join(self.log_text().splitlines()[-lines:])
+
+
+class ServedApp(KeptLog):
     """`panel serve <target>` on a free 127.0.0.1 port, as a context manager.
 
     `env` is merged over the current environment (proxy variables dropped); `args` are extra
@@ -260,17 +284,7 @@ class ServedApp:
         """Terminate the server by PID, kill it if it lingers, and keep its log text."""
         proc, self._proc = self._proc, None
         stop_process(proc, (signal.SIGTERM,), self._stop_timeout_s)
-        if self._final_log is None and self.log_path.exists():
-            self._final_log = self.log_path.read_text(errors="replace")
-            shutil.rmtree(self._log_dir, ignore_errors=True)
-
-    def log_text(self) -> str:
-        if self._final_log is not None:
-            return self._final_log
-        return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
-
-    def log_tail(self, lines: int = 40) -> str:
-        return "\n".join(self.log_text().splitlines()[-lines:])
+        self.keep_log(self._log_dir)
 
     def rss_bytes(self) -> int:
         """Resident memory of the server process (VmRSS)."""
