@@ -15,7 +15,7 @@ from pathlib import Path
 
 from bench.apps import KEY, LATENCY_S, serve
 from bench.browser import Browser, wait_all_plotted
-from bench.harness import Figure
+from bench.harness import Figure, quick_main
 from testing.provider_server import ProviderServer
 from testing.served import process_stat
 
@@ -64,3 +64,11 @@ def run(quick: bool) -> list[Figure]:
                    cpu["article"], "% of a core",
                    f"all Chromium processes, {window_s:g} s window after the first plot, "
                    "one design at a time")]
+
+
+def main(argv: list[str] | None = None) -> None:
+    quick_main(run, __doc__.splitlines()[0], argv)
+
+
+if __name__ == "__main__":
+    main()

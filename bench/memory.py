@@ -24,7 +24,7 @@ from bench.apps import (
     stop_all,
     wait_sessions,
 )
-from bench.harness import Figure
+from bench.harness import Figure, quick_main
 from bench.sessions import Sessions
 from testing.provider_server import ProviderServer
 from testing.served import ServedApp
@@ -128,3 +128,11 @@ def _figures(results: dict[str, dict], n: int, cycles: int) -> list[Figure]:
                f"after the last cycle, polling every {INTERVAL_S:g} s: ours' one shared feed "
                "keeps polling; the article's loops stop once their sessions are collected"),
     ]
+
+
+def main(argv: list[str] | None = None) -> None:
+    quick_main(run, __doc__.splitlines()[0], argv)
+
+
+if __name__ == "__main__":
+    main()

@@ -12,7 +12,7 @@ import time
 
 from bench.apps import KEY, LATENCY_S, serve
 from bench.browser import Browser, close_all, wait_all_plotted, wait_for
-from bench.harness import Figure, median
+from bench.harness import Figure, median, quick_main
 from dashboards.server.shared import REFRESH_CACHE_S
 from testing.provider_server import ProviderServer
 
@@ -150,3 +150,11 @@ def run(quick: bool) -> list[Figure]:
                "the same page opened by 8 viewers at once; the browsers share the server's "
                "cores, so this is the least the 8-viewer figure can be on this machine"),
     ]
+
+
+def main(argv: list[str] | None = None) -> None:
+    quick_main(run, __doc__.splitlines()[0], argv)
+
+
+if __name__ == "__main__":
+    main()

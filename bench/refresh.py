@@ -25,7 +25,7 @@ import requests
 
 from bench.apps import KEY, LATENCY_S, city_names, serve, start_all, stop_all
 from bench.browser import Browser, View, wait_for
-from bench.harness import Figure, median
+from bench.harness import Figure, median, quick_main
 from dashboards.server.shared import REFRESH_CACHE_S
 from testing.provider_server import ProviderServer
 from testing.served import ServedApp
@@ -200,3 +200,11 @@ def run(quick: bool) -> list[Figure]:
             "(no upstream request), timed to the 'Refreshed' text; baseline: the article's "
             "(uncached, it has no cache)"))
     return figures
+
+
+def main(argv: list[str] | None = None) -> None:
+    quick_main(run, __doc__.splitlines()[0], argv)
+
+
+if __name__ == "__main__":
+    main()

@@ -12,7 +12,7 @@ import time
 
 from bench.apps import KEY, LATENCY_S, serve, start_all, stop_all
 from bench.browser import Browser, wait_all_connected
-from bench.harness import Figure
+from bench.harness import Figure, quick_main
 from testing.provider_server import ProviderServer
 
 INTERVAL_S = 2.0
@@ -69,3 +69,11 @@ def run(quick: bool) -> list[Figure]:
                f"growth of the longest line over the window; updates delivered with tiles "
                f"blocked: ours {delivered('ours')}, article {delivered('article')}"),
     ]
+
+
+def main(argv: list[str] | None = None) -> None:
+    quick_main(run, __doc__.splitlines()[0], argv)
+
+
+if __name__ == "__main__":
+    main()

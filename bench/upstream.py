@@ -14,7 +14,7 @@ import threading
 import time
 
 from bench.apps import KEY, LATENCY_S, serve, start_all, stop_all
-from bench.harness import Figure
+from bench.harness import Figure, quick_main
 from bench.sessions import Sessions
 from dashboards.config import DEFAULT_CITIES
 from testing.provider_server import ProviderServer
@@ -84,3 +84,11 @@ def run(quick: bool) -> list[Figure]:
             f"counted over {window_s:g} s; goal: ours the same for 1, 4 and 8"
             + (f"; only {shortfall} sessions opened" if shortfall else "")))
     return figures
+
+
+def main(argv: list[str] | None = None) -> None:
+    quick_main(run, __doc__.splitlines()[0], argv)
+
+
+if __name__ == "__main__":
+    main()

@@ -22,7 +22,7 @@ import pandas as pd
 
 from bench.apps import KEY, LATENCY_S, serve, start_all, stop_all
 from bench.browser import Browser, wait_for
-from bench.harness import Figure
+from bench.harness import Figure, quick_main
 from dashboards.config import DEFAULT_CITIES
 from dashboards.server.history import History
 from testing.provider_server import ProviderServer
@@ -121,3 +121,11 @@ def run(quick: bool) -> list[Figure]:
                "ours, from the drawn page to its lines' first new point; the window above "
                "starts after it"),
     ]
+
+
+def main(argv: list[str] | None = None) -> None:
+    quick_main(run, __doc__.splitlines()[0], argv)
+
+
+if __name__ == "__main__":
+    main()
