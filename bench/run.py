@@ -38,7 +38,7 @@ TIMED = ("client", "forecast", "refresh", "page_load", "tiles", "idle_page", "ba
          "long_history", "push")
 #: Counting benchmarks after the timed ones: each group side by side, the groups in turn.
 #: Memory goes last, on its own: beside the browsers of the others it opened only about
-#: two thirds of its 20 sessions per cycle in its time budget.
+#: two thirds of its sessions per cycle in its time budget.
 COUNTED = (("upstream", "websocket"), ("memory",))
 #: Runs beside the counting benchmarks, in its own low-priority process (see bench.soak).
 BACKGROUND = "soak"

@@ -11,7 +11,7 @@ from bokeh.server.callbacks import NextTickCallback
 from panel.io.state import set_curdoc
 
 from dashboards.config import AppConfig
-from dashboards.page.shell import Dashboard
+from dashboards.page.shell import Dashboard, page_for
 from dashboards.server import shared as runtime
 
 
@@ -51,12 +51,6 @@ def test_the_refresh_tab_joins_the_page_when_first_shown_and_then_stays(dashboar
     assert len([m for m in doc.models if type(m).__name__ == "DataTabulator"]) == 1
 
 
-def shows_plots(dashboard: Dashboard) -> bool:
-    """Whether the Real Time tab holds its three plots."""
-    shown = {id(p) for p in dashboard.real_time_slot.select(pn.pane.Bokeh)}
-    return all(id(p) in shown for p in dashboard.streaming.plots.values())
-
-
 class _Request:
     def __init__(self) -> None:
         self.arguments: dict[str, list[bytes]] = {}
@@ -71,27 +65,32 @@ class _Session:
     id = "test-session"
 
 
-def test_a_served_page_draws_the_real_time_plots_after_its_html_is_sent(dashboard):
-    """Test that in a served session the Real Time tab holds only a line of text while the
-    page's HTML is made, and that the plots join it on the server's next tick; outside a
-    server (a notebook) they are drawn at once."""
-    assert shows_plots(dashboard)  # no session: at once
+def test_a_served_page_is_built_after_its_html_is_sent(dashboard):
+    """Test that a served session's page holds only a line of text while its HTML is made,
+    and that the tabs, plots and side panel join it on the server's next tick."""
     doc = Document()
     session = _Session()
     doc._session_context = weakref.ref(session)
     with set_curdoc(doc):
-        served = Dashboard(dashboard.config)
-    (slot_text,) = served.real_time_slot.objects
+        template = page_for(dashboard.config)
+    (main,) = template.main.objects
+    (slot_text,) = main.objects
     assert "Loading the plots" in slot_text.object
+    (side,) = template.sidebar.objects
+    assert side.objects == []
     (tick,) = [c for c in doc.callbacks.session_callbacks if isinstance(c, NextTickCallback)]
-    doc.add_root(served.tabs.get_root(doc))
+    doc.add_root(main.get_root(doc))
     assert "GlyphRenderer" not in model_kinds(doc)
-    tick.callback()
+    with set_curdoc(doc):
+        tick.callback()
     try:
-        assert shows_plots(served)
+        (tabs,) = main.select(pn.Tabs)
+        assert len(tabs.objects[0].select(pn.pane.Bokeh)) >= 3
         assert "GlyphRenderer" in model_kinds(doc)
+        assert side.objects and side.objects[0].select(pn.widgets.RadioButtonGroup)
     finally:
-        served.streaming.close()
+        for destroyed in list(doc.session_destroyed_callbacks):
+            destroyed(session)  # the viewer's tab stops following the feed
 
 
 def test_the_side_panel_counts_one_city_in_the_singular():

@@ -116,13 +116,9 @@ class Dashboard(pn.viewable.Viewer):
         self.refresh_placeholder = pn.pane.HTML(
             "Loading the map and table…", styles=STYLE, margin=(26, 10))
         self.refresh_slot = pn.Column(self.refresh_placeholder, sizing_mode="stretch_width")
-        self.real_time_slot = pn.Column(
-            pn.pane.HTML("Loading the plots…", styles=STYLE, margin=(26, 10)),
-            sizing_mode="stretch_width")
-        self.tabs = pn.Tabs(("Real Time", self.real_time_slot), ("Refresh", self.refresh_slot),
+        self.tabs = pn.Tabs(("Real Time", self.streaming), ("Refresh", self.refresh_slot),
                             margin=(0, 20, 0, 0),
                             stylesheets=[TABS_CSS, *([KIOSK_TABS_CSS] if address.kiosk else [])])
-        _after_the_page_is_sent(self._draw_real_time)
         self.tabs.param.watch(self._on_tab_shown, "active")
         if address.tab:
             self.tabs.active = address.tab
@@ -152,16 +148,15 @@ class Dashboard(pn.viewable.Viewer):
             stylesheets=[KIOSK_SOURCE_CSS if address.kiosk else COMPACT_SOURCE_CSS],
             sizing_mode="stretch_width", margin=(0, 10))
         # Address values that could not be used: said on the page, never an error page.
-        self.address_notes = pn.pane.Alert(
+        # Boxes are made only when they have something to say.
+        self.address_notes = [pn.pane.Alert(
             "\n\n".join(literal_markdown(n) for n in address.notes), alert_type="warning",
-            visible=bool(address.notes), sizing_mode="stretch_width", margin=(5, 10))
-        self.notice = pn.pane.Alert(
-            DEMO_NOTICE, alert_type="warning", visible=feed.provider.name == "demo",
-            margin=(5, 10),
-        )
+            sizing_mode="stretch_width", margin=(5, 10))] if address.notes else []
+        self.notice = [pn.pane.Alert(DEMO_NOTICE, alert_type="warning", margin=(5, 10))
+                       ] if feed.provider.name == "demo" else []
         self.side = pn.Column(
             self.source,
-            self.notice,
+            *self.notice,
             pn.pane.Markdown("**Units**", margin=(10, 10, 0, 10)),
             self.units,
             pn.pane.Markdown("**Times**", margin=(10, 10, 0, 10)),
@@ -169,9 +164,6 @@ class Dashboard(pn.viewable.Viewer):
             pn.pane.Markdown("**Feed status**", margin=(10, 10, 0, 10)),
             self.streaming.feed_status,
         )
-
-    def _draw_real_time(self) -> None:
-        self.real_time_slot.objects = [self.streaming]
 
     def _on_tab_shown(self, event) -> None:
         if self.tabs[event.new] is self.refresh_slot and self.refresh is None:
@@ -193,13 +185,21 @@ class Dashboard(pn.viewable.Viewer):
     def __panel__(self):
         return pn.Row(pn.Column(self.side, width=300, sizing_mode="fixed"), self.tabs)
 
+    @property
+    def main_area(self) -> list[pn.viewable.Viewable]:
+        """What the page's main area holds: the source line, the address's notes, the tabs."""
+        return [self.compact_source, *self.address_notes, self.tabs]
+
     def page(self) -> pn.template.BaseTemplate:
-        """Return the served page: a template with the side panel and the tabs."""
-        if self.address.kiosk:
-            return page_template(main=[self.compact_source, self.address_notes, self.tabs],
-                                 kiosk=True)
-        return page_template(main=[self.compact_source, self.address_notes, self.tabs],
-                             sidebar=[self.side], sidebar_width=320)
+        """Return the page: a template with the side panel (none in a kiosk) and the tabs."""
+        return dashboard_template(self.address.kiosk, main=self.main_area, sidebar=[self.side])
+
+
+def dashboard_template(kiosk: bool, main: list, sidebar: list) -> pn.template.BaseTemplate:
+    """The dashboard's template around ``main`` and, unless a kiosk, ``sidebar``."""
+    if kiosk:
+        return page_template(main=main, kiosk=True)
+    return page_template(main=main, sidebar=sidebar, sidebar_width=320)
 
 
 def page_template(kiosk: bool = False, **params: object) -> pn.template.BaseTemplate:
@@ -242,21 +242,41 @@ def theme_switch(theme: str) -> pn.pane.HTML:
 
 
 def _after_the_page_is_sent(draw: Callable[[], None]) -> None:
-    """Run ``draw`` once the server has sent a served page's HTML, else (a notebook) now.
-
-    Drawn just after the HTML goes out, the plots are built while the browser loads its
-    scripts, instead of holding the HTML back.
-    """
+    """Run ``draw`` on the server's next tick, once it has sent the page's HTML."""
     doc = pn.state.curdoc
-    if doc is None or doc.session_context is None:
-        draw()
-        return
 
     def draw_frozen() -> None:
         with doc.models.freeze():  # one walk of the model graph, not one per new model
             draw()
 
     doc.add_next_tick_callback(draw_frozen)
+
+
+def _built_after_the_page_is_sent(config: AppConfig,
+                                  address: AddressChoices) -> pn.template.BaseTemplate:
+    """The page's template at once, its dashboard built just after the HTML is sent.
+
+    The browser then loads its scripts while the server builds the viewer's tabs and side
+    panel, instead of waiting for them before the HTML comes.
+    """
+    runtime.shared_feed(config)  # a setting found wrong here still gets the error page
+    main = pn.Column(pn.pane.HTML("Loading the plots…", styles=STYLE, margin=(26, 10)),
+                     sizing_mode="stretch_width")
+    side = pn.Column(sizing_mode="stretch_width")
+    template = dashboard_template(address.kiosk, main=[main], sidebar=[side])
+
+    def build() -> None:
+        try:
+            dashboard = Dashboard(config, address)
+        except ConfigError as exc:
+            log.error("weather dashboard cannot start: %s", exc)
+            main.objects = [config_error_alert(exc)]
+            return
+        main.objects = dashboard.main_area
+        side.objects = [dashboard.side]
+
+    _after_the_page_is_sent(build)
+    return template
 
 
 def serve_page(config: AppConfig | None = None) -> pn.viewable.Viewable:
@@ -280,23 +300,21 @@ def page_for(config: AppConfig | None = None) -> pn.viewable.Viewable:
     try:
         config = AppConfig.from_env() if config is None else config
         address = read_address(pn.state.session_args or {}, config.cities)
+        doc = pn.state.curdoc
+        if doc is not None and doc.session_context is not None:
+            return _built_after_the_page_is_sent(config, address)
         return Dashboard(config, address).page()
     except ConfigError as exc:
         log.error("weather dashboard cannot start: %s", exc)
-        return config_error_page(exc)
+        return page_template(main=[config_error_alert(exc)])
 
 
-def config_error_page(exc: ConfigError) -> pn.viewable.Viewable:
-    """A page that names the bad setting in one line, with no traceback."""
-    message = html.escape(str(exc))
-    return page_template(
-        main=[
-            pn.pane.Alert(
-                f"<b>Configuration error.</b> {message}<br>"
-                "Fix the setting and restart the server.",
-                alert_type="danger",
-            )
-        ],
+def config_error_alert(exc: ConfigError) -> pn.pane.Alert:
+    """A box that names the bad setting in one line, with no traceback."""
+    return pn.pane.Alert(
+        f"<b>Configuration error.</b> {html.escape(str(exc))}<br>"
+        "Fix the setting and restart the server.",
+        alert_type="danger",
     )
 
 

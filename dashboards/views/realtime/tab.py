@@ -14,10 +14,17 @@ import param
 from bokeh.core.properties import field
 from bokeh.events import RangesUpdate
 from bokeh.models import (
+    AllIndices,
+    AllLabels,
+    BasicTicker,
+    BasicTickFormatter,
     BoxZoomTool,
+    CDSView,
     ColumnDataSource,
+    CustomJSTickFormatter,
     DataRange1d,
     DatetimeAxis,
+    DatetimeTicker,
     Div,
     GlyphRenderer,
     Grid,
@@ -32,6 +39,7 @@ from bokeh.models import (
     Segment,
     Span,
     Toolbar,
+    UnionRenderers,
     WheelZoomTool,
 )
 
@@ -122,19 +130,35 @@ class StreamingTab(pn.viewable.Viewer):
         self._forecast_key: object = None
         self._page_loaded = False
         self._closed = False
+        self._zone_shown = (self.settings.time_zone, self.settings.zone)
         doc = pn.state.curdoc
         served = doc is not None and doc.session_context is not None
         self._doc = doc if served else None  # None: a notebook, or no page at all
         blank = plot_data.empty(self._feed_cities, self._colors)
-        self.lines = ColumnDataSource(data=dict(blank.lines), name=LINES_SOURCE)
-        self.dots = ColumnDataSource(data=dict(blank.dots), name=DOTS_SOURCE)
-        self.overview = {q: ColumnDataSource(data=line_data.empty()[q],
+        # Parts the three plots share, each one model fewer to build, send and walk on every
+        # push per viewer (a push's cost grows with the models of its page): the sources'
+        # selection rule, the tickers, label rule and formatters, and a source's view.
+        policy = UnionRenderers()
+        self._shared_parts = {"time_ticker": DatetimeTicker(), "value_ticker": BasicTicker(),
+                              "value_labels": BasicTickFormatter(), "labels": AllLabels(),
+                              "time_labels": time_axis.tick_formatter(self.settings.time_zone)}
+        self.lines = ColumnDataSource(data=dict(blank.lines), name=LINES_SOURCE,
+                                      selection_policy=policy)
+        self.dots = ColumnDataSource(data=dict(blank.dots), name=DOTS_SOURCE,
+                                     selection_policy=policy)
+        self.overview = {q: ColumnDataSource(data=line_data.empty()[q], selection_policy=policy,
                                              name=f"{OVERVIEW_SOURCE}-{q}") for q in QUANTITIES}
         self.forecast_lines = ColumnDataSource(
-            data={c: [] for c in line_data.FORECAST_COLUMNS}, name=FORECAST_SOURCE)
+            data={c: [] for c in line_data.FORECAST_COLUMNS}, name=FORECAST_SOURCE,
+            selection_policy=policy)
+        every_row = AllIndices()
+        self._views = {id(source): CDSView(filter=every_row) for source in (
+            self.lines, self.dots, self.forecast_lines, *self.overview.values())}
         self.now_marks = {q: Span(location=time.time() * 1000, dimension="height",
                                   line_color="#888888", line_dash="dotted", line_width=1)
                           for q in QUANTITIES}
+        self._hovers: dict[str, list[HoverTool]] = {}
+        self._forecast_renderers: list[GlyphRenderer] = []
         self.figures = {q: self._figure(q) for q in QUANTITIES}
         self.plots = {
             q: pn.pane.Bokeh(fig, sizing_mode="stretch_width", height=self.plot_height_px)
@@ -163,7 +187,9 @@ class StreamingTab(pn.viewable.Viewer):
         self.param.watch(lambda _e: self.export.param.update(
             cities=list(self.cities), window_s=WINDOWS_S[self.window]), ["cities", "window"])
         self.controls = pn.FlexBox(
-            pn.widgets.MultiChoice.from_param(self.param.cities, name="Cities", width=460),
+            # No help icon: its tooltip is two more models on every page for little.
+            pn.widgets.MultiChoice.from_param(self.param.cities, name="Cities", width=460,
+                                              description=None),
             # No help icon: its tooltip opened over the Pause button.
             pn.widgets.RadioButtonGroup.from_param(
                 self.param.window, name="Window", color="primary", variant="outline",
@@ -236,6 +262,10 @@ class StreamingTab(pn.viewable.Viewer):
         self._redraw()
 
     def _on_zone(self, _event) -> None:
+        shown = (self.settings.time_zone, self.settings.zone)
+        if shown == self._zone_shown:
+            return  # e.g. the browser told its zone while the page shows UTC: nothing changes
+        self._zone_shown = shown
         if self._doc is not None:
             # The browser's zone arrives with its page-info event: draw on the next tick,
             # as a push is, so the change goes out to the page.
@@ -315,9 +345,8 @@ class StreamingTab(pn.viewable.Viewer):
 
     @param.depends("show_forecast", watch=True)
     def _on_show_forecast(self) -> None:
-        for fig in self.figures.values():
-            for renderer in fig.select(type=GlyphRenderer, name="forecast"):
-                renderer.visible = self.show_forecast
+        for renderer in self._forecast_renderers:
+            renderer.visible = self.show_forecast
         self._follow_window()
 
     @param.depends("paused", watch=True)
@@ -378,16 +407,22 @@ class StreamingTab(pn.viewable.Viewer):
         """Axis titles, tick labels and hover text in this viewer's units and clock."""
         settings = self.settings
         zone_title = _zone_title(settings)
+        time_labels = self._shared_parts["time_labels"]
+        if (settings.time_zone == "local") != isinstance(time_labels, CustomJSTickFormatter):
+            time_labels = self._shared_parts["time_labels"] = time_axis.tick_formatter(
+                settings.time_zone)
+        hover_times = {field: time_axis.hover_time(field, settings.time_zone)
+                       for field in ("@time", "$x")}
         for quantity, fig in self.figures.items():
             label = quantity_label(quantity, settings.units)
             fig.left[0].axis_label = label
             x_axis = fig.below[0]
             if x_axis.axis_label:
                 x_axis.axis_label = f"Time ({zone_title})"
-            x_axis.formatter = time_axis.tick_formatter(settings.time_zone)
-            for tool in fig.select(type=HoverTool):
+            x_axis.formatter = time_labels
+            for tool in self._hovers[quantity]:
                 field = "@time" if tool.name == "readings" else "$x"
-                text, formatter = time_axis.hover_time(field, settings.time_zone)
+                text, formatter = hover_times[field]
                 tool.formatters = {field: formatter}
                 tool.tooltips = _tooltips(quantity, label, tool.name, text, zone_title)
         self.legend.object = _legend_html({c: self._colors[c] for c in self.cities}, zone_title)
@@ -475,25 +510,30 @@ class StreamingTab(pn.viewable.Viewer):
     def _figure(self, quantity: str) -> Plot:
         """One plot, built from Bokeh's models: a third quicker than ``bokeh.plotting.figure``,
         and building the plots is most of building a page."""
-        color = field("color")
-        overview = GlyphRenderer(data_source=self.overview[quantity], glyph=MultiLine(
+        color, shared = field("color"), self._shared_parts
+
+        def renderer(source: ColumnDataSource, glyph, **params) -> GlyphRenderer:
+            return GlyphRenderer(data_source=source, glyph=glyph, view=self._views[id(source)],
+                                 **params)
+
+        overview = renderer(self.overview[quantity], MultiLine(
             xs="xs", ys="ys", line_color=color, line_width=2))
-        forecast = GlyphRenderer(
-            data_source=self.forecast_lines, name="forecast",
-            visible=self.show_forecast, glyph=MultiLine(
-                xs="xs", ys=quantity, line_color=color, line_width=2, line_dash="dashed"))
-        lines = GlyphRenderer(data_source=self.lines, glyph=Segment(
+        forecast = renderer(self.forecast_lines, MultiLine(
+            xs="xs", ys=quantity, line_color=color, line_width=2, line_dash="dashed"),
+            name="forecast", visible=self.show_forecast)
+        self._forecast_renderers.append(forecast)
+        lines = renderer(self.lines, Segment(
             x0="start", y0=plot_data.start_column(quantity), x1="time", y1=quantity,
             line_color=color, line_width=2))
         dot = {"x": "time", "y": quantity, "fill_color": color, "line_color": color, "size": 7}
         # Nothing here selects or mutes: Bokeh derives those looks in the browser if ever
         # needed, and the page is spared their models. The dot under the pointer stands out.
-        dots = GlyphRenderer(data_source=self.dots, glyph=Scatter(**dot),
-                             hover_glyph=Scatter(**dot, line_width=3))
-        tools = [PanTool(), WheelZoomTool(), BoxZoomTool(), ResetTool(), SaveTool(),
-                 HoverTool(renderers=[lines, dots], name="readings"),
-                 HoverTool(renderers=[overview], name="overview"),
-                 HoverTool(renderers=[forecast], name="forecast")]
+        dots = renderer(self.dots, Scatter(**dot), hover_glyph=Scatter(**dot, line_width=3))
+        hovers = self._hovers[quantity] = [
+            HoverTool(renderers=[lines, dots], name="readings"),
+            HoverTool(renderers=[overview], name="overview"),
+            HoverTool(renderers=[forecast], name="forecast")]
+        tools = [PanTool(), WheelZoomTool(), BoxZoomTool(), ResetTool(), SaveTool(), *hovers]
         # Titles a little larger than ticks, unless the ticks are already large (a wall
         # screen): there a larger title no longer fits beside a short plot.
         title_px = self.tick_text_px + 3 if self.tick_text_px < 16 else self.tick_text_px
@@ -503,10 +543,13 @@ class StreamingTab(pn.viewable.Viewer):
         # The plots share one time axis: name it once, under the last plot.
         # On a wall screen the legend's "times in UTC" says it, and the room goes to the plot.
         named = quantity == QUANTITIES[-1] and self.tick_text_px < 16
-        x_axis = DatetimeAxis(axis_label="Time" if named else None, **fonts)
-        y_axis = LinearAxis(**fonts)
+        x_axis = DatetimeAxis(axis_label="Time" if named else None, ticker=shared["time_ticker"],
+                              formatter=shared["time_labels"],
+                              major_label_policy=shared["labels"], **fonts)
+        y_axis = LinearAxis(ticker=shared["value_ticker"], formatter=shared["value_labels"],
+                            major_label_policy=shared["labels"], **fonts)
         return Plot(
-            x_range=DataRange1d(), y_range=DataRange1d(only_visible=True),
+            x_range=DataRange1d(), y_range=DataRange1d(only_visible=True), title=None,
             height=self.plot_height_px,
             sizing_mode="stretch_width", output_backend="canvas", min_border_left=70,
             toolbar=Toolbar(tools=tools, autohide=True, logo=None),
