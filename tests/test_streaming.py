@@ -205,12 +205,12 @@ def test_no_city_chosen_shows_what_to_do_instead_of_empty_plots(rendered, feed):
     tab.cities = []
     assert tab.empty_state.visible and tab.empty_state.object == NO_CITY
     assert "Cities" in NO_CITY
-    assert not tab.plot_area.visible
+    assert not tab.plot_column.visible
     feed_polls(feed, 100, 1)
     assert len(tab.lines.data["time"]) == 0
     tab.cities = ["Fresno"]
     assert not tab.empty_state.visible
-    assert tab.plot_area.visible
+    assert tab.plot_column.visible
     assert plotted(tab) == {"Fresno": 101}
 
 

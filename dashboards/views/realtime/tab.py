@@ -42,6 +42,7 @@ from bokeh.models import (
     UnionRenderers,
     WheelZoomTool,
 )
+from bokeh.models import Column as BokehColumn
 
 from dashboards.server.feed import WeatherFeed
 from dashboards.server.forecast import ForecastPoll, ForecastStatus
@@ -160,10 +161,11 @@ class StreamingTab(pn.viewable.Viewer):
         self._hovers: dict[str, list[HoverTool]] = {}
         self._forecast_renderers: list[GlyphRenderer] = []
         self.figures = {q: self._figure(q) for q in QUANTITIES}
-        self.plots = {
-            q: pn.pane.Bokeh(fig, sizing_mode="stretch_width", height=self.plot_height_px)
-            for q, fig in self.figures.items()
-        }
+        # The three plots in one Bokeh column, one pane: a Panel pane per plot cost a page
+        # three more components to build and three more walks of a plot's models.
+        self.plot_column = BokehColumn(children=list(self.figures.values()),
+                                       sizing_mode="stretch_width")
+        self.plot_area = pn.pane.Bokeh(self.plot_column, sizing_mode="stretch_width")
         self._follow_window()
         self.empty_state = pn.pane.HTML(sizing_mode="stretch_width", margin=(20, 10),
                                         styles={"font-size": "1.1em"}, visible=False)
@@ -201,8 +203,6 @@ class StreamingTab(pn.viewable.Viewer):
             sizing_mode="stretch_width",
         )
         self.legend = pn.pane.HTML(sizing_mode="stretch_width", margin=(0, 10))
-        # Shown or hidden as one: a Bokeh pane takes its visibility from its figure.
-        self.plot_area = pn.Column(*self.plots.values(), sizing_mode="stretch_width")
         self._layout = pn.Column(
             self.controls, self.status_line, self.legend, self.empty_state, self.plot_area,
             sizing_mode="stretch_width",
@@ -485,7 +485,8 @@ class StreamingTab(pn.viewable.Viewer):
         message = NO_CITY if not self.cities else None if drawn else NO_READING
         if (message or "") != self.empty_state.object:
             self.empty_state.param.update(object=message or "", visible=message is not None)
-            self.plot_area.visible = message is None
+            # A Bokeh pane takes its visibility from its model.
+            self.plot_column.visible = message is None
 
     def _follow_window(self) -> None:
         """Show the chosen span of time before now (and the forecast after it) on all three
@@ -561,7 +562,7 @@ class StreamingTab(pn.viewable.Viewer):
     def _push_to_notebook(self) -> None:
         """In a notebook, send the changed sources through the comm (a server sends them)."""
         if self._doc is None:
-            pn.io.push_notebook(*self.plots.values())
+            pn.io.push_notebook(self.plot_area)
 
     def _update_status(self, status: FeedStatus, batch: Batch | None = None) -> None:
         """Show the feed's health; the words of a pushed batch's status are made once."""
