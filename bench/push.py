@@ -1,8 +1,8 @@
 """How fast a poll reaches many viewers on one process: ours, the article's design, a push floor.
 
-    python -m bench.push [--quick]
+    python -m bench.push [--quick] [--sessions 500,1000 --designs floor_push,ours]
 
-For each N (10, 50, 100, 200; ``--quick``: 10, 50) a server of one design holds N browserless
+For each N (10, 50, 100, 200; ``--quick``: 10, 100) a server of one design holds N browserless
 sessions (``bench.sessions``: a GET of the page and its websocket, as BokehJS makes them,
 from one asyncio client in this process) while the fake provider (150 ms per request) is
 polled every 5 s. A session has an update when a message streaming new points
@@ -33,7 +33,7 @@ from testing.provider_server import ProviderServer
 from weather.cities import CALIFORNIA_CITIES
 
 INTERVAL_S = 5.0
-NS, QUICK_NS = (10, 50, 100, 200), (10, 50)
+NS, QUICK_NS = (10, 50, 100, 200), (10, 100)
 ARTICLE_NS, QUICK_ARTICLE_NS = (10, 50), (10,)
 POLLS, QUICK_POLLS = 6, 3
 #: The current-weather requests of a poll (a forecast poll of the same server is not one).
@@ -43,6 +43,7 @@ STREAMED = '"ColumnsStreamed"'
 WITHIN_S = 1.0
 #: Longest wait for a server to destroy the sessions of the previous N.
 REAP_TIMEOUT_S = 120.0
+#: Longest time spent opening one N's sessions: this, or a second per session if longer.
 OPEN_BUDGET_S = 300.0
 
 
@@ -129,7 +130,7 @@ def _measure_n(design, app, provider, sessions, n, polls, log) -> Measured:
     time.sleep(1.0)
     rss_before = app.rss_bytes()
     started = time.monotonic()
-    opened = sessions.open(n, OPEN_BUDGET_S)
+    opened = sessions.open(n, max(OPEN_BUDGET_S, 1.0 * n))
     open_s = time.monotonic() - started
     log(f"push: {design}: {opened}/{n} sessions open in {open_s:.1f} s")
     # Start counting on a fresh poll: what came before belongs to the opening.
@@ -199,11 +200,14 @@ def _fmt(value: float | None) -> str:
     return "n/a" if value is None else f"{value:.3g}"
 
 
-def run(quick: bool = False, log=print) -> list[Figure]:
-    ns, article_ns = (QUICK_NS, QUICK_ARTICLE_NS) if quick else (NS, ARTICLE_NS)
+def run(quick: bool = False, log=print, ns: tuple[int, ...] | None = None,
+        designs: tuple[str, ...] = ("floor_push", "ours", "article")) -> list[Figure]:
+    """Measure ``designs`` at each N (``ns``: the default Ns; the article at its fewer)."""
+    default_ns, article_ns = (QUICK_NS, QUICK_ARTICLE_NS) if quick else (NS, ARTICLE_NS)
     polls = QUICK_POLLS if quick else POLLS
     results = []
-    for design, design_ns in (("floor_push", ns), ("ours", ns), ("article", article_ns)):
+    for design in designs:
+        design_ns = ns or (article_ns if design == "article" else default_ns)
         results.extend(measure(design, design_ns, polls, log))
     for r in results:
         log(f"push: {r.design} N={r.n}: opened {r.opened} in {r.open_s:.1f} s, within 1 s "
@@ -216,9 +220,14 @@ def run(quick: bool = False, log=print) -> list[Figure]:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.push",
                                      description=__doc__.split("\n")[0])
-    parser.add_argument("--quick", action="store_true", help="N = 10, 50 and fewer polls")
+    parser.add_argument("--quick", action="store_true", help="N = 10, 100 and fewer polls")
+    parser.add_argument("--sessions", default="", help="""comma-separated Ns instead of the
+        default ones, for every design (e.g. 500,1000 with --designs floor_push,ours)""")
+    parser.add_argument("--designs", default="floor_push,ours,article",
+                        help="comma-separated designs to measure: floor_push, ours, article")
     args = parser.parse_args(argv)
-    print_table(run(args.quick))
+    ns = tuple(int(n) for n in args.sessions.split(",") if n.strip()) or None
+    print_table(run(args.quick, ns=ns, designs=tuple(d.strip() for d in args.designs.split(","))))
     return 0
 
 

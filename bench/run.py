@@ -42,6 +42,12 @@ TIMED = ("client", "forecast", "refresh", "page_load", "tiles", "idle_page", "ba
 COUNTED = (("upstream", "websocket"), ("memory",))
 #: Runs beside the counting benchmarks, in its own low-priority process (see bench.soak).
 BACKGROUND = "soak"
+#: Run in their ``--quick`` form even in a full run, which then stays within 15 minutes; each
+#: gives its full figures when run alone (``python -m bench.<name>``).
+HEAVY = ("long_history", "push")
+#: A full run rewrites ``bench/RESULTS.md`` down to its first section of this level: the
+#: sections after it hold figures of benchmarks run alone, and are kept.
+KEPT_SECTION = "\n## "
 ALL = (*TIMED, *(n for group in COUNTED for n in group), BACKGROUND)
 RESULTS_MD = Path(__file__).with_name("RESULTS.md")
 README = Path(__file__).resolve().parent.parent / "README.md"
@@ -79,7 +85,8 @@ class Runner:
         t0 = time.monotonic()
         self.log(f"{name} ...")
         try:
-            self.results[name] = importlib.import_module(f"bench.{name}").run(self.quick)
+            module = importlib.import_module(f"bench.{name}")
+            self.results[name] = module.run(self.quick or name in HEAVY)
         except Exception:
             self.failed.append(name)
             traceback.print_exc()
@@ -110,6 +117,13 @@ def _notes(load_at_start: float) -> str:
         f"{os.getloadavg()[0]:.1f} at the end of the run. Other work shares the machine: "
         "absolute times grow with the load, so compare the two columns of one run."
     )
+
+
+def _kept_sections(path: Path) -> str:
+    """The sections of ``path`` that a full run keeps (figures of benchmarks run alone)."""
+    text = path.read_text() if path.exists() else ""
+    start = text.find(KEPT_SECTION)
+    return text[start:] if start >= 0 else ""
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -154,7 +168,11 @@ def main(argv: list[str] | None = None) -> int:
     write_results(figures, out / "latest.json", out / "latest.md", title=title, notes=notes)
     complete = not (args.quick or interrupted or runner.failed) and set(args.names) == set(ALL)
     if complete:
+        kept = _kept_sections(RESULTS_MD)
         write_results(figures, out / "latest.json", RESULTS_MD, title=title, notes=notes)
+        if kept:
+            with RESULTS_MD.open("a") as results_md:
+                results_md.write(kept)
         when = time.strftime("%Y-%m-%d", time.gmtime())
         replace_between_markers(README, headline_table(
             figures, f"Latest full run ({when}, {elapsed_s:.0f} s, {os.cpu_count()} cores):"))
