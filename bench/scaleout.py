@@ -360,8 +360,9 @@ def soak(minutes: float, kills: int = 5, restarts: int = 2) -> list[Figure]:
         rows = len(stored_seconds(url, SOAK_CITY))
     note = (f"{minutes:g} min, polls every {interval_s:g} s, {len(polled)} polls "
             f"({count.same_second} in the same second as the one before), {rows} rows of "
-            f"{SOAK_CITY} stored; {len(killed_at)} SIGKILLs of the poller, its poll in flight "
-            f"lost {len(count.at_kill)} time(s) (not counted), {restarts} crashes of "
+            f"{SOAK_CITY} stored when the processes stopped; {len(killed_at)} SIGKILLs of "
+            f"the poller, its poll in flight lost {len(count.at_kill)} time(s) (not counted), "
+            f"{restarts} crashes of "
             "PostgreSQL of 5 s each")
     return [Figure("scale-out soak: rows lost", len(count.lost), 0, "polls", note),
             Figure("scale-out soak: rows duplicated", duplicated, 0, "rows",
