@@ -108,6 +108,26 @@ def percentile(values: list[float], q: float) -> float | None:
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
 
 
+def window_delays(requests: list, seen: list[list[float]], window_start: float,
+                  window_end: float) -> list[float]:
+    """Each session's delay after each shared poll answered in the window (a last second
+    left for the streams of the window's last poll)."""
+    answers = [t for t in poll_times(requests, window_start) if t < window_end - 1.0]
+    seen = [[t for t in times if t >= window_start] for times in seen]
+    return shared_poll_delays(answers, seen, window_end)
+
+
+def delay_stats(delays: list[float]) -> dict[str, float | None]:
+    """The share within ``WITHIN_S`` and p50/p95/max of delays (late ones are inf)."""
+    finite = [d for d in delays if d != float("inf")]
+    return {
+        "within": sum(d <= WITHIN_S for d in delays) / len(delays) if delays else None,
+        "p50_s": statistics.median(finite) if finite else None,
+        "p95_s": percentile(delays, 0.95) if finite else None,
+        "max_s": max(delays) if delays else None,
+    }
+
+
 def measure(design: str, ns: tuple[int, ...], polls: int, log=print) -> list[Measured]:
     """Serve ``design`` and measure it at each N in ``ns``."""
     results = []
@@ -142,24 +162,17 @@ def _measure_n(design, app, provider, sessions, n, polls, log) -> Measured:
     client_cpu = time.process_time() - client0
     rss = app.rss_bytes()
     span = window_end - window_start
-    seen = [[t for t in times if t >= window_start] for times in sessions.seen]
-    answers = poll_times(provider.requests, window_start)
     if design == "article":
         # One upstream request per session per interval, each on its own timer.
         answers = sorted(r.time + LATENCY_S for r in provider.requests
                          if window_start < r.time < window_end - INTERVAL_S
                          and r.path == WEATHER_PATH)
+        seen = [[t for t in times if t >= window_start] for times in sessions.seen]
         delays = matched_delays(answers, seen)
     else:
-        answers = [t for t in answers if t < window_end - 1.0]
-        delays = shared_poll_delays(answers, seen, window_end)
-    finite = [d for d in delays if d != float("inf")]
-    within = sum(d <= WITHIN_S for d in delays) / len(delays) if delays else None
+        delays = window_delays(provider.requests, sessions.seen, window_start, window_end)
     return Measured(
-        design=design, n=n, opened=opened, open_s=open_s, within=within,
-        p50_s=statistics.median(finite) if finite else None,
-        p95_s=percentile(delays, 0.95) if finite else None,
-        max_s=max(delays) if delays else None,
+        design=design, n=n, opened=opened, open_s=open_s, **delay_stats(delays),
         cpu_pct=100 * cpu / span, rss_per_session_mib=mib(rss - rss_before) / max(opened, 1),
         client_cpu_pct=100 * client_cpu / span,
     )
@@ -186,7 +199,7 @@ def as_figures(results: list[Measured]) -> list[Figure]:
                 v = None if r is None else getattr(r, attr)
                 return None if v is None else v * scale
 
-            note = f"floor {_fmt(value(floor))}" if floor is not None else ""
+            note = f"floor {fmt(value(floor))}" if floor is not None else ""
             if ours is not None and ours.opened < n:
                 note += f"; only {ours.opened} opened"
             if article is not None and article.opened < n:
@@ -196,7 +209,7 @@ def as_figures(results: list[Measured]) -> list[Figure]:
     return rows
 
 
-def _fmt(value: float | None) -> str:
+def fmt(value: float | None) -> str:
     return "n/a" if value is None else f"{value:.3g}"
 
 
@@ -211,8 +224,8 @@ def run(quick: bool = False, log=print, ns: tuple[int, ...] | None = None,
         results.extend(measure(design, design_ns, polls, log))
     for r in results:
         log(f"push: {r.design} N={r.n}: opened {r.opened} in {r.open_s:.1f} s, within 1 s "
-            f"{_fmt(None if r.within is None else 100 * r.within)} %, p50 {_fmt(r.p50_s)} s, "
-            f"p95 {_fmt(r.p95_s)} s, max {_fmt(r.max_s)} s, CPU {r.cpu_pct:.0f} %, "
+            f"{fmt(None if r.within is None else 100 * r.within)} %, p50 {fmt(r.p50_s)} s, "
+            f"p95 {fmt(r.p95_s)} s, max {fmt(r.max_s)} s, CPU {r.cpu_pct:.0f} %, "
             f"RSS/session {r.rss_per_session_mib:.2f} MiB, client CPU {r.client_cpu_pct:.0f} %")
     return as_figures(results)
 

@@ -35,7 +35,7 @@ from bench.harness import (
 
 #: Timed benchmarks, one at a time, in this order; each is the module ``bench.<name>``.
 TIMED = ("client", "forecast", "refresh", "page_load", "tiles", "idle_page", "backfill",
-         "long_history", "push")
+         "long_history", "push", "scaleout")
 #: Counting benchmarks after the timed ones: each group side by side, the groups in turn.
 #: Memory goes last, on its own: beside the browsers of the others it opened only about
 #: two thirds of its sessions per cycle in its time budget.
@@ -44,7 +44,7 @@ COUNTED = (("upstream", "websocket"), ("memory",))
 BACKGROUND = "soak"
 #: Run in their ``--quick`` form even in a full run, which then stays within 15 minutes; each
 #: gives its full figures when run alone (``python -m bench.<name>``).
-HEAVY = ("long_history", "push")
+HEAVY = ("long_history", "push", "scaleout")
 #: A full run rewrites ``bench/RESULTS.md`` down to its first section of this level: the
 #: sections after it hold figures of benchmarks run alone, and are kept.
 KEPT_SECTION = "\n## "
