@@ -53,6 +53,7 @@ class Measured:
     n: int
     opened: int
     open_s: float
+    open_cpu_ms: float  # server CPU per session while the sessions opened
     within: float | None  # share of updates within WITHIN_S
     p50_s: float | None
     p95_s: float | None
@@ -148,10 +149,11 @@ def measure(design: str, ns: tuple[int, ...], polls: int, log=print) -> list[Mea
 
 def _measure_n(design, app, provider, sessions, n, polls, log) -> Measured:
     time.sleep(1.0)
-    rss_before = app.rss_bytes()
+    rss_before, open_cpu0 = app.rss_bytes(), app.cpu_seconds()
     started = time.monotonic()
     opened = sessions.open(n, max(OPEN_BUDGET_S, 1.0 * n))
     open_s = time.monotonic() - started
+    open_cpu_ms = 1000 * (app.cpu_seconds() - open_cpu0) / max(opened, 1)
     log(f"push: {design}: {opened}/{n} sessions open in {open_s:.1f} s")
     # Start counting on a fresh poll: what came before belongs to the opening.
     window_start = time.time() + 0.5
@@ -172,7 +174,8 @@ def _measure_n(design, app, provider, sessions, n, polls, log) -> Measured:
     else:
         delays = window_delays(provider.requests, sessions.seen, window_start, window_end)
     return Measured(
-        design=design, n=n, opened=opened, open_s=open_s, **delay_stats(delays),
+        design=design, n=n, opened=opened, open_s=open_s, open_cpu_ms=open_cpu_ms,
+        **delay_stats(delays),
         cpu_pct=100 * cpu / span, rss_per_session_mib=mib(rss - rss_before) / max(opened, 1),
         client_cpu_pct=100 * client_cpu / span,
     )
@@ -190,6 +193,7 @@ def as_figures(results: list[Measured]) -> list[Figure]:
         ("server CPU", "cpu_pct", "% of a core", 1.0),
         ("RSS per session", "rss_per_session_mib", "MiB", 1.0),
         ("time to open the sessions", "open_s", "s", 1.0),
+        ("server CPU per session opened", "open_cpu_ms", "ms", 1.0),
     )
     for n in sorted({r.n for r in results}):
         ours, article, floor = by.get(("ours", n)), by.get(("article", n)), by.get(
