@@ -36,6 +36,8 @@ from bench.harness import (
 #: Timed benchmarks, one at a time, in this order; each is the module ``bench.<name>``.
 TIMED = ("client", "forecast", "refresh", "page_load", "tiles", "idle_page", "backfill",
          "long_history", "push", "scaleout")
+#: Run only when named in ``--only``: a full run stays within 15 minutes without them.
+ON_REQUEST = ("scaleout",)
 #: Counting benchmarks after the timed ones: each group side by side, the groups in turn.
 #: Memory goes last, on its own: beside the browsers of the others it opened only about
 #: two thirds of its sessions per cycle in its time budget.
@@ -44,7 +46,7 @@ COUNTED = (("upstream", "websocket"), ("memory",))
 BACKGROUND = "soak"
 #: Run in their ``--quick`` form even in a full run, which then stays within 15 minutes; each
 #: gives its full figures when run alone (``python -m bench.<name>``).
-HEAVY = ("long_history", "push", "scaleout")
+HEAVY = ("long_history", "push", "scaleout", "memory")
 #: A full run rewrites ``bench/RESULTS.md`` down to its first section of this level: the
 #: sections after it hold figures of benchmarks run alone, and are kept.
 KEPT_SECTION = "\n## "
@@ -61,7 +63,8 @@ def _parse(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--only", default="", help=f"comma-separated subset of: {', '.join(ALL)}")
     parser.add_argument("--out", default="bench/results", help="folder for latest.json/.md")
     args = parser.parse_args(argv)
-    args.names = [n.strip() for n in args.only.split(",") if n.strip()] or list(ALL)
+    args.names = ([n.strip() for n in args.only.split(",") if n.strip()]
+                  or [n for n in ALL if n not in ON_REQUEST])
     unknown = sorted(set(args.names) - set(ALL))
     if unknown:
         parser.error(f"unknown benchmark(s) {', '.join(unknown)}; choose from {', '.join(ALL)}")
@@ -166,7 +169,8 @@ def main(argv: list[str] | None = None) -> int:
     out = Path(args.out)
     notes = _notes(load_at_start)
     write_results(figures, out / "latest.json", out / "latest.md", title=title, notes=notes)
-    complete = not (args.quick or interrupted or runner.failed) and set(args.names) == set(ALL)
+    complete = not (args.quick or interrupted or runner.failed) and set(args.names) >= (
+        set(ALL) - set(ON_REQUEST))
     if complete:
         kept = _kept_sections(RESULTS_MD)
         write_results(figures, out / "latest.json", RESULTS_MD, title=title, notes=notes)
