@@ -27,15 +27,10 @@ class StoreUnavailable(Exception):
     """The store cannot be reached or used right now; the caller keeps rows and retries."""
 
 
-class Store(ABC):
-    """Observations unique by (provider, city, time), plus the feed's shared status.
+class Located(ABC):  # noqa: B024 (no abstract method of its own: a base of the two below)
+    """A database table behind a ``WEATHER_DB`` value: a file path, ``:memory:`` or a URL."""
 
-    Every read names the provider: rows of another provider in the same database (a demo
-    run and a live run on one file) are never returned. Methods raise ``StoreUnavailable``
-    when the database cannot be used now; the store reconnects on a later call.
-    """
-
-    #: Whether several processes share this store (and so elect one poller among them).
+    #: Whether several processes share it (and so one of them polls for all).
     shared = False
 
     def __init__(self, location: str) -> None:
@@ -43,8 +38,17 @@ class Store(ABC):
 
     @property
     def description(self) -> str:
-        """Where the rows go, fit for a log line (no password)."""
+        """Where the data goes, fit for a log line (no password)."""
         return self.location
+
+
+class Store(Located):
+    """Observations unique by (provider, city, time), plus the feed's shared status.
+
+    Every read names the provider: rows of another provider in the same database (a demo
+    run and a live run on one file) are never returned. Methods raise ``StoreUnavailable``
+    when the database cannot be used now; the store reconnects on a later call.
+    """
 
     @abstractmethod
     def insert(self, rows: list[Row]) -> list[int]:

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from abc import ABC, abstractmethod
+from abc import abstractmethod
 from collections.abc import Callable
 from typing import Any
+
+from dashboards.server.store.base import Located
 
 #: One forecast point as stored: provider, city, forecast time in ms since the epoch, lat, lon,
 #: temperature (°C), humidity (%), wind speed (m/s), then when it was fetched (ms).
@@ -14,23 +16,12 @@ FORECAST_DB_COLUMNS = ("provider", "city", "time_ms", "lat", "lon", "temperature
                        "wind_speed", "fetched_at_ms")
 
 
-class ForecastTable(ABC):
+class ForecastTable(Located):
     """The newest forecast of each (provider, city), kept beside the history.
 
     Methods raise ``StoreUnavailable`` when the database cannot be used now (the next call
     tries again) and, on PostgreSQL, ``ConfigError`` when the setting can never work.
     """
-
-    #: Whether several processes share this table (and so one of them polls for all).
-    shared = False
-
-    def __init__(self, location: str) -> None:
-        self.location = location
-
-    @property
-    def description(self) -> str:
-        """Where the forecasts go, fit for a log line (no password)."""
-        return self.location
 
     @abstractmethod
     def replace(self, keys: list[tuple[str, str]], records: list[ForecastRecord]) -> None:
