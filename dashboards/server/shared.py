@@ -11,6 +11,7 @@ import threading
 from collections.abc import Mapping
 
 from dashboards.config import AppConfig
+from dashboards.server.collector import QuietCollector
 from dashboards.server.feed import WeatherFeed
 from dashboards.server.forecast import ForecastPoll, start_forecast
 from dashboards.server.history import History
@@ -25,6 +26,7 @@ log = logging.getLogger(__name__)
 _lock = threading.Lock()
 _feed: WeatherFeed | None = None
 _forecast: ForecastPoll | None = None
+_collector: QuietCollector | None = None
 _refresh_provider: CachedProvider | None = None
 
 #: Seconds a Refresh result is reused for any viewer: upstream data changes every few minutes.
@@ -51,13 +53,17 @@ def start_process(environ: Mapping[str, str] | None = None) -> WeatherFeed | Non
 
 def shared_feed(config: AppConfig) -> WeatherFeed:
     """Return this process's feed, creating and starting it (and the forecast) on first use."""
-    global _feed, _forecast
+    global _feed, _forecast, _collector
     with _lock:
         if _feed is None:
             provider = get_provider(config=config.client)
             history = History(config.db_path, provider=provider.name,
                               retention_days=config.retention_days)
             _feed = WeatherFeed(provider, config.cities, history, interval_s=config.interval_s)
+            # Full collections halfway between polls, when no batch is going out.
+            _collector = QuietCollector(quiet_after_batch_s=config.interval_s / 2)
+            _feed.updates.sink(_collector.batch_went_out)
+            _collector.start()
             _feed.start()
             log.info(
                 "feed: polling %s for %d cities every %gs; history in %s",
@@ -69,6 +75,11 @@ def shared_feed(config: AppConfig) -> WeatherFeed:
                                        config.forecast_interval_s,
                                        leading=lambda: feed.leading)
         return _feed
+
+
+def process_collector() -> QuietCollector | None:
+    """This process's garbage collector between polls, started with the feed."""
+    return _collector
 
 
 def shared_forecast(config: AppConfig) -> ForecastPoll:
@@ -91,13 +102,15 @@ def shared_refresh_provider(config: AppConfig) -> Provider:
 
 def reset() -> None:
     """Stop and forget the shared feed and forecast (tests, notebooks that change settings)."""
-    global _feed, _forecast, _refresh_provider
+    global _feed, _forecast, _collector, _refresh_provider
     with _lock:
+        if _collector is not None:
+            _collector.stop()
         if _feed is not None:
             _feed.stop()
             _feed.history.close()
         if _forecast is not None:
             _forecast.stop()
             _forecast.store.close()
-        _feed = _forecast = None
+        _feed = _forecast = _collector = None
         _refresh_provider = None

@@ -1,0 +1,115 @@
+"""The full garbage collection runs between batches; the ones in between only see new objects."""
+
+from __future__ import annotations
+
+import gc
+import time
+import weakref
+
+import pytest
+
+from dashboards.config import AppConfig
+from dashboards.server import shared
+from dashboards.server.collector import QuietCollector
+from testing.served import wait_until
+
+
+class Node:
+    """An object in a reference cycle: only the cyclic collector frees it."""
+
+    def __init__(self) -> None:
+        self.me = self
+
+
+@pytest.fixture
+def collector():
+    made: list[QuietCollector] = []
+
+    def make(**params) -> QuietCollector:
+        made.append(QuietCollector(**params))
+        made[-1].start()
+        return made[-1]
+
+    yield make
+    for one in made:
+        one.stop()
+
+
+def test_a_full_collection_waits_for_the_quiet_point_after_a_batch(collector):
+    quiet = collector(quiet_after_batch_s=1.0, full_collection_every_s=0.2)
+    batch_at = time.monotonic()
+    quiet.batch_went_out()
+    wait_until(lambda: quiet.collections, timeout_s=30, message="a quiet collection")
+    assert quiet.last_collection_at >= batch_at + 1.0
+
+
+def test_with_no_batch_a_full_collection_runs_anyway(collector):
+    quiet = collector(quiet_after_batch_s=60.0, full_collection_every_s=0.2)
+    wait_until(lambda: quiet.collections >= 2, timeout_s=30, message="quiet collections")
+
+
+def test_survivors_wait_for_the_next_quiet_collection_newcomers_do_not(collector):
+    # Far apart, so that no quiet collection comes between the two looks below.
+    quiet = collector(quiet_after_batch_s=60.0, full_collection_every_s=1.0)
+    survivor = Node()
+    survived = weakref.ref(survivor)
+    wait_until(lambda: quiet.collections >= 1, timeout_s=30, message="a quiet collection")
+    made = quiet.collections
+    newcomer = Node()
+    new = weakref.ref(newcomer)
+    del survivor, newcomer
+    gc.collect()  # as Bokeh does when a viewer leaves: it looks at new objects only
+    assert survived() is not None and new() is None
+    wait_until(lambda: quiet.collections > made, timeout_s=30, message="the next collection")
+    assert survived() is None
+
+
+def test_a_stopped_collector_leaves_nothing_frozen(collector):
+    quiet = collector(quiet_after_batch_s=60.0, full_collection_every_s=0.2)
+    wait_until(lambda: quiet.collections, timeout_s=30, message="a quiet collection")
+    quiet.stop()
+    assert gc.get_freeze_count() == 0
+
+
+def test_a_process_feed_has_a_collector_until_it_stops():
+    config = AppConfig.from_env({"WEATHER_PROVIDER": "demo", "WEATHER_DB": ":memory:",
+                                 "WEATHER_INTERVAL": "600"})
+    shared.reset()
+    try:
+        feed = shared.shared_feed(config)
+        assert shared.process_collector() is not None
+        assert shared.process_collector().quiet_after_batch_s == feed.interval_s / 2
+    finally:
+        shared.reset()
+    assert shared.process_collector() is None
+
+
+def pile_up_long_lived_objects() -> list:
+    """Many objects that survive their young collections: what makes Python collect fully."""
+    return [[i] for i in range(600_000)]
+
+
+@pytest.fixture
+def full_collections():
+    """How many full collections (by anyone) started in this process."""
+    started = [0]
+
+    def note(phase: str, info: dict) -> None:
+        if phase == "start" and info["generation"] == 2:
+            started[0] += 1
+
+    gc.callbacks.append(note)
+    yield started
+    gc.callbacks.remove(note)
+
+
+def test_python_collects_fully_of_its_own_accord_only_while_no_collector_runs(
+        full_collections, collector):
+    before = gc.get_threshold()
+    quiet = collector(full_collection_every_s=3600.0)
+    kept = pile_up_long_lived_objects()
+    assert full_collections[0] == 0
+    quiet.stop()
+    assert gc.get_threshold() == before
+    kept += pile_up_long_lived_objects()
+    assert full_collections[0] > 0, "Python itself should have collected fully"
