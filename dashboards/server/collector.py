@@ -77,19 +77,22 @@ class QuietCollector(param.Parameterized):
             self._batch_at = time.monotonic()
             self._wake.notify_all()
 
+    def _quiet_point_after(self, collected_at: float) -> bool:
+        """Whether the last batch's quiet point is at least the least gap after ``collected_at``."""
+        return (self._batch_at + self.quiet_after_batch_s
+                >= collected_at + self.full_collection_every_s)
+
     def _run(self) -> None:
         collected_at = time.monotonic()
         while True:
             with self._wake:
                 # The quiet point of a batch that comes late enough after the last collection,
                 # or, with none for twice the least gap, now.
-                def eligible() -> bool:
-                    return (self._batch_at + self.quiet_after_batch_s
-                            >= collected_at + self.full_collection_every_s)
-
-                self._wake.wait_for(lambda: self._stopping or eligible(), timeout=max(
-                    0.0, collected_at + 2 * self.full_collection_every_s - time.monotonic()))
-                if eligible():
+                self._wake.wait_for(
+                    lambda at=collected_at: self._stopping or self._quiet_point_after(at),
+                    timeout=max(0.0, collected_at + 2 * self.full_collection_every_s
+                                - time.monotonic()))
+                if self._quiet_point_after(collected_at):
                     self._wake.wait_for(lambda: self._stopping, timeout=max(
                         0.0, self._batch_at + self.quiet_after_batch_s - time.monotonic()))
                 if self._stopping:
