@@ -48,6 +48,9 @@ POLLS = "feed: this process polls"
 FOLLOWS = "feed: another process polls"
 #: Sessions held on each of 2 processes for the crowd figure (``--quick``: fewer).
 CROWD_PER_PROCESS, QUICK_CROWD_PER_PROCESS = 100, 50
+#: Polls the crowd figure counts: a minute, so that each process's full garbage collection
+#: (at most every 30 s, between two polls) falls in it (``--quick``: bench.push's few).
+CROWD_POLLS = 12
 
 
 def serve(provider: ProviderServer, db: str) -> ServedApp:
@@ -191,7 +194,7 @@ def crowd(quick: bool, log=print) -> list[Figure]:
     """Sessions on 2 processes of one PostgreSQL, with push (bench.push's measure), beside
     as many on one SQLite process measured by bench.push itself."""
     n = QUICK_CROWD_PER_PROCESS if quick else CROWD_PER_PROCESS
-    polls = push.QUICK_POLLS if quick else push.POLLS
+    polls = push.QUICK_POLLS if quick else CROWD_POLLS
     with ProviderServer(latency_s=LATENCY_S, valid_keys={KEY}) as provider, \
             PostgresCluster() as cluster:
         url = cluster.create_database("crowd")
