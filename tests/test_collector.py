@@ -36,7 +36,7 @@ def collector():
 
 
 def test_a_full_collection_waits_for_the_quiet_point_after_a_batch(collector):
-    quiet = collector(quiet_after_batch_s=1.0, full_collection_every_s=0.2)
+    quiet = collector(quiet_after_batch_s=1.0, collection_every_s=0.2)
     batch_at = time.monotonic()
     quiet.batch_went_out()
     wait_until(lambda: quiet.collections, timeout_s=30, message="a quiet collection")
@@ -44,13 +44,13 @@ def test_a_full_collection_waits_for_the_quiet_point_after_a_batch(collector):
 
 
 def test_with_no_batch_a_full_collection_runs_anyway(collector):
-    quiet = collector(quiet_after_batch_s=60.0, full_collection_every_s=0.2)
+    quiet = collector(quiet_after_batch_s=60.0, collection_every_s=0.2)
     wait_until(lambda: quiet.collections >= 2, timeout_s=30, message="quiet collections")
 
 
-def test_survivors_wait_for_the_next_quiet_collection_newcomers_do_not(collector):
-    # Far apart, so that no quiet collection comes between the two looks below.
-    quiet = collector(quiet_after_batch_s=60.0, full_collection_every_s=1.0)
+def test_frozen_garbage_waits_for_someone_to_ask_for_a_full_collection(collector):
+    # Far apart, so that no quiet collection comes between two looks below.
+    quiet = collector(quiet_after_batch_s=60.0, collection_every_s=1.0)
     survivor = Node()
     survived = weakref.ref(survivor)
     wait_until(lambda: quiet.collections >= 1, timeout_s=30, message="a quiet collection")
@@ -58,14 +58,31 @@ def test_survivors_wait_for_the_next_quiet_collection_newcomers_do_not(collector
     newcomer = Node()
     new = weakref.ref(newcomer)
     del survivor, newcomer
-    gc.collect()  # as Bokeh does when a viewer leaves: it looks at new objects only
-    assert survived() is not None and new() is None
-    wait_until(lambda: quiet.collections > made, timeout_s=30, message="the next collection")
+    wait_until(lambda: quiet.collections > made, timeout_s=30, message="a quiet collection")
+    assert new() is None, "garbage made since the last collection is freed by the next"
+    assert survived() is not None, "frozen garbage waits: nobody asked for all of it"
+    made = quiet.collections
+    gc.collect()  # as Bokeh and Panel do when a viewer leaves: it sees new objects only
+    assert survived() is not None
+    wait_until(lambda: quiet.collections > made, timeout_s=30, message="a whole collection")
+    assert survived() is None and quiet.whole_collections == 1
+
+
+def test_frozen_garbage_is_freed_within_the_whole_collection_period(collector):
+    quiet = collector(quiet_after_batch_s=60.0, collection_every_s=0.2,
+                      whole_collection_every_s=1.0)
+    survivor = Node()
+    survived = weakref.ref(survivor)
+    wait_until(lambda: quiet.collections >= 1, timeout_s=30, message="a quiet collection")
+    del survivor
+    made = quiet.whole_collections
+    wait_until(lambda: quiet.whole_collections > made, timeout_s=30,
+               message="a whole collection")
     assert survived() is None
 
 
 def test_a_stopped_collector_leaves_nothing_frozen(collector):
-    quiet = collector(quiet_after_batch_s=60.0, full_collection_every_s=0.2)
+    quiet = collector(quiet_after_batch_s=60.0, collection_every_s=0.2)
     wait_until(lambda: quiet.collections, timeout_s=30, message="a quiet collection")
     quiet.stop()
     assert gc.get_freeze_count() == 0
@@ -78,7 +95,7 @@ def test_a_process_feed_has_a_collector_until_it_stops():
     try:
         feed = shared.shared_feed(config)
         assert shared.process_collector() is not None
-        assert shared.process_collector().quiet_after_batch_s == feed.interval_s / 2
+        assert shared.process_collector().quiet_after_batch_s == feed.interval_s / 3
     finally:
         shared.reset()
     assert shared.process_collector() is None
@@ -106,7 +123,7 @@ def full_collections():
 def test_python_collects_fully_of_its_own_accord_only_while_no_collector_runs(
         full_collections, collector):
     before = gc.get_threshold()
-    quiet = collector(full_collection_every_s=3600.0)
+    quiet = collector(collection_every_s=3600.0)
     kept = pile_up_long_lived_objects()
     assert full_collections[0] == 0
     quiet.stop()

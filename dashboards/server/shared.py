@@ -60,8 +60,8 @@ def shared_feed(config: AppConfig) -> WeatherFeed:
             history = History(config.db_path, provider=provider.name,
                               retention_days=config.retention_days)
             _feed = WeatherFeed(provider, config.cities, history, interval_s=config.interval_s)
-            # Full collections halfway between polls, when no batch is going out.
-            _collector = QuietCollector(quiet_after_batch_s=config.interval_s / 2)
+            # Garbage collections between polls, when no batch is going out.
+            _collector = QuietCollector(quiet_after_batch_s=config.interval_s / 3)
             _feed.updates.sink(_collector.batch_went_out)
             _collector.start()
             _feed.start()
