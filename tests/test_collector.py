@@ -81,6 +81,21 @@ def test_frozen_garbage_is_freed_within_the_whole_collection_period(collector):
     assert survived() is None
 
 
+def test_after_a_viewer_leaves_the_next_batch_brings_a_whole_collection(collector):
+    quiet = collector(quiet_after_batch_s=0.2, collection_every_s=3600.0)
+    survivor = Node()
+    survived = weakref.ref(survivor)
+    gc.collect()  # as Bokeh does when a viewer leaves
+    quiet.batch_went_out()
+    wait_until(lambda: quiet.whole_collections == 1, timeout_s=30, message="a collection")
+    del survivor
+    gc.collect()
+    assert survived() is not None, "frozen at the first collection, it waits for the next"
+    quiet.batch_went_out()
+    wait_until(lambda: quiet.whole_collections == 2, timeout_s=30, message="the next one")
+    assert survived() is None
+
+
 def test_a_stopped_collector_leaves_nothing_frozen(collector):
     quiet = collector(quiet_after_batch_s=60.0, collection_every_s=0.2)
     wait_until(lambda: quiet.collections, timeout_s=30, message="a quiet collection")

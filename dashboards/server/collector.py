@@ -39,8 +39,8 @@ class QuietCollector(param.Parameterized):
         for a collection of everything before the next poll.""")
     collection_every_s = param.Number(
         30.0, bounds=(0, None), inclusive_bounds=(False, True), doc="""
-        Least seconds between two quiet collections. With no batch for twice as long, one
-        runs anyway: nothing is going out to disturb.""")
+        Least seconds between two quiet collections, unless a viewer left meanwhile. With no
+        batch for twice as long, one runs anyway: nothing is going out to disturb.""")
     whole_collection_every_s = param.Number(600.0, bounds=(0, None), doc="""
         Most seconds between two collections of everything, frozen objects included, when
         no viewer left meanwhile (each costs about 10 ms per open page).""")
@@ -98,8 +98,10 @@ class QuietCollector(param.Parameterized):
             self._asked_for_whole = True
 
     def _quiet_point_after(self, collected_at: float) -> bool:
-        """Whether the last batch's quiet point is at least the least gap after ``collected_at``."""
-        return self._batch_at + self.quiet_after_batch_s >= collected_at + self.collection_every_s
+        """Whether the last batch's quiet point is at least the least gap after ``collected_at``
+        (any gap once a viewer left: what they leave is freed at the next quiet point)."""
+        gap_s = 0.0 if self._asked_for_whole else self.collection_every_s
+        return self._batch_at + self.quiet_after_batch_s >= collected_at + gap_s
 
     def _run(self) -> None:
         collected_at = whole_at = time.monotonic()
