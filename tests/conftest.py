@@ -40,6 +40,16 @@ def _fresh_process_state() -> Iterator[None]:
     clear_geocode_cache()
 
 
+@pytest.fixture
+def demo_settings() -> Any:
+    """Settings of a process polling the demo provider every 10 minutes, history in memory;
+    ``shared.shared_feed(demo_settings)`` starts its feed (stopped after the test)."""
+    from dashboards.config import AppConfig
+
+    return AppConfig.from_env({"WEATHER_PROVIDER": "demo", "WEATHER_DB": ":memory:",
+                               "WEATHER_INTERVAL": "600"})
+
+
 @pytest.fixture(scope="module")
 def playwright_browser() -> Iterator[Any]:
     """Headless Chromium for one test module; a missing Chromium fails, it is part of the suite.

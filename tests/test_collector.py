@@ -8,7 +8,6 @@ import weakref
 
 import pytest
 
-from dashboards.config import AppConfig
 from dashboards.server import shared
 from dashboards.server.collector import QuietCollector
 from testing.served import wait_until
@@ -103,45 +102,9 @@ def test_a_stopped_collector_leaves_nothing_frozen(collector):
     assert gc.get_freeze_count() == 0
 
 
-def test_a_process_feed_has_a_collector_until_it_stops():
-    config = AppConfig.from_env({"WEATHER_PROVIDER": "demo", "WEATHER_DB": ":memory:",
-                                 "WEATHER_INTERVAL": "600"})
+def test_a_process_feed_has_a_collector_until_it_stops(demo_settings):
+    feed = shared.shared_feed(demo_settings)
+    assert shared.process_collector() is not None
+    assert shared.process_collector().quiet_after_batch_s == feed.interval_s / 3
     shared.reset()
-    try:
-        feed = shared.shared_feed(config)
-        assert shared.process_collector() is not None
-        assert shared.process_collector().quiet_after_batch_s == feed.interval_s / 3
-    finally:
-        shared.reset()
     assert shared.process_collector() is None
-
-
-def pile_up_long_lived_objects() -> list:
-    """Many objects that survive their young collections: what makes Python collect fully."""
-    return [[i] for i in range(600_000)]
-
-
-@pytest.fixture
-def full_collections():
-    """How many full collections (by anyone) started in this process."""
-    started = [0]
-
-    def note(phase: str, info: dict) -> None:
-        if phase == "start" and info["generation"] == 2:
-            started[0] += 1
-
-    gc.callbacks.append(note)
-    yield started
-    gc.callbacks.remove(note)
-
-
-def test_python_collects_fully_of_its_own_accord_only_while_no_collector_runs(
-        full_collections, collector):
-    before = gc.get_threshold()
-    quiet = collector(collection_every_s=3600.0)
-    kept = pile_up_long_lived_objects()
-    assert full_collections[0] == 0
-    quiet.stop()
-    assert gc.get_threshold() == before
-    kept += pile_up_long_lived_objects()
-    assert full_collections[0] > 0, "Python itself should have collected fully"

@@ -11,7 +11,6 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from dashboards.config import AppConfig
 from dashboards.server import shared
 from dashboards.server.feed import WeatherFeed
 from dashboards.server.forecast import ForecastPoll
@@ -246,17 +245,12 @@ def test_open_meteo_forecast_poll_is_one_request_for_all_cities():
         assert poll.status().problems() == ["forecast for Atlantis: not found"]
 
 
-def test_the_shared_forecast_starts_with_the_feed_and_stops_on_reset():
+def test_the_shared_forecast_starts_with_the_feed_and_stops_on_reset(demo_settings):
     """Test that the process's forecast poll starts where the feed does and polls the demo."""
-    config = AppConfig.from_env({"WEATHER_PROVIDER": "demo", "WEATHER_DB": ":memory:",
-                                 "WEATHER_INTERVAL": "600"})
+    feed = shared.shared_feed(demo_settings)
+    poll = shared.shared_forecast(demo_settings)
+    assert poll.provider is feed.provider and poll.interval_s == 3600
+    wait_until(lambda: not poll.frame().empty, timeout_s=30, message="demo forecast")
+    assert set(poll.frame()["city"]) == set(demo_settings.cities)
     shared.reset()
-    try:
-        feed = shared.shared_feed(config)
-        poll = shared.shared_forecast(config)
-        assert poll.provider is feed.provider and poll.interval_s == 3600
-        wait_until(lambda: not poll.frame().empty, timeout_s=30, message="demo forecast")
-        assert set(poll.frame()["city"]) == set(config.cities)
-    finally:
-        shared.reset()
     assert poll.status().next_poll_at is None
