@@ -36,9 +36,10 @@ INTERVAL_S = 5.0
 #: After the last cycle, upstream requests are counted this long with no viewer left.
 IDLE_WINDOW_S = 10.0
 DESIGNS = ("ours", "article")
-#: Wait after opening or closing before reading RSS: two polls, for a server that frees what
-#: closed sessions left at its next collection between polls rather than at once.
-SETTLE_S = 2 * INTERVAL_S
+SETTLE_S = 2.0
+#: Wait after the sessions are destroyed before reading RSS: two polls, for a server that
+#: frees what closed sessions left at its next collection between polls rather than at once.
+FREED_S = 2 * INTERVAL_S
 REAP_TIMEOUT_S = 30.0
 #: Most time spent opening one cycle's sessions (a server that slows down opens fewer).
 OPEN_BUDGET_S = 75.0
@@ -63,7 +64,7 @@ def _cycles(app: ServedApp, provider: ProviderServer, n: int, cycles: int,
             holder.close()
             wait_sessions(app, 0, REAP_TIMEOUT_S)
             out["alive"].append(sessions_alive(app))
-            time.sleep(SETTLE_S)
+            time.sleep(FREED_S)
             out["after"].append(mib(app.rss_bytes()))
     before = provider.count()
     time.sleep(IDLE_WINDOW_S)
