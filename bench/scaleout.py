@@ -48,8 +48,8 @@ POLLS = "feed: this process polls"
 FOLLOWS = "feed: another process polls"
 #: Sessions held on each of 2 processes for the crowd figure (``--quick``: fewer).
 CROWD_PER_PROCESS, QUICK_CROWD_PER_PROCESS = 100, 50
-#: Polls the crowd figure counts: a minute, so that each process's full garbage collection
-#: (at most every 30 s, between two polls) falls in it (``--quick``: bench.push's few).
+#: Polls the crowd figure counts: a minute, so that each process's garbage collection
+#: between two polls (every 30 s or so) falls in it (``--quick``: bench.push's few).
 CROWD_POLLS = 12
 
 
